@@ -1,0 +1,332 @@
+//! The data types of per-file facts. Everything is stored in flat vectors indexed by small ids.
+
+use brine_syntax::{LineIndex, TextRange};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::Suppressions;
+
+/// An identifier or attribute name.
+pub type Name = Box<str>;
+
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId);
+
+/// Everything brine keeps about one file once its tree is gone.
+#[derive(Debug, Default)]
+pub struct FileFacts {
+    pub scopes: Vec<Scope>,
+    pub bindings: Vec<Binding>,
+    pub exprs: Vec<Expr>,
+    /// The source range of each expression, indexed like `exprs`.
+    pub expr_ranges: Vec<TextRange>,
+    pub calls: Vec<Call>,
+    pub functions: Vec<Function>,
+    pub classes: Vec<Class>,
+    /// `obj.attr = value` statements, for attributes written in one method and read in another.
+    pub attribute_writes: Vec<AttributeWrite>,
+    /// Modules named by `from x import *` at module level, in source order.
+    pub star_imports: Vec<ImportTarget>,
+    pub suppressions: Suppressions,
+    pub line_index: LineIndex,
+    pub has_syntax_errors: bool,
+}
+
+impl FileFacts {
+    pub const MODULE_SCOPE: ScopeId = ScopeId(0);
+
+    pub fn scope(&self, id: ScopeId) -> &Scope {
+        &self.scopes[id.index()]
+    }
+    pub fn binding(&self, id: BindingId) -> &Binding {
+        &self.bindings[id.index()]
+    }
+    pub fn expr(&self, id: ExprId) -> &Expr {
+        &self.exprs[id.index()]
+    }
+    pub fn expr_range(&self, id: ExprId) -> TextRange {
+        self.expr_ranges[id.index()]
+    }
+    pub fn call(&self, id: CallId) -> &Call {
+        &self.calls[id.index()]
+    }
+    pub fn function(&self, id: FunctionId) -> &Function {
+        &self.functions[id.index()]
+    }
+    pub fn class(&self, id: ClassId) -> &Class {
+        &self.classes[id.index()]
+    }
+
+    pub fn call_ids(&self) -> impl Iterator<Item = CallId> {
+        (0..self.calls.len() as u32).map(CallId)
+    }
+
+    /// The last name of a callee (`load` for `torch.load`), if it is a name or attribute.
+    pub fn callee_name(&self, call: CallId) -> Option<&str> {
+        match self.expr(self.call(call).callee) {
+            Expr::Name { name, .. } => Some(name),
+            Expr::Attribute { attr, .. } => Some(attr),
+            _ => None,
+        }
+    }
+
+    /// The innermost function whose body contains `scope`, if any.
+    pub fn enclosing_function(&self, mut scope: ScopeId) -> Option<FunctionId> {
+        loop {
+            let data = self.scope(scope);
+            if let ScopeKind::Function(function) = data.kind {
+                return Some(function);
+            }
+            scope = data.parent?;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Module,
+    Function(FunctionId),
+    Class(ClassId),
+    Comprehension,
+}
+
+#[derive(Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub parent: Option<ScopeId>,
+    /// Every binding of each name in this scope, in source order.
+    pub names: FxHashMap<Name, Vec<BindingId>>,
+    /// Names declared `global` here: their bindings were moved to the module scope.
+    pub globals: FxHashSet<Name>,
+    /// Names declared `nonlocal` here: their bindings were moved to the enclosing function scope.
+    pub nonlocals: FxHashSet<Name>,
+}
+
+#[derive(Debug)]
+pub struct Binding {
+    pub name: Name,
+    pub kind: BindingKind,
+    /// The scope whose code performs the binding (differs from the owning scope for `global`).
+    pub origin: ScopeId,
+    /// Where the name is bound: the end of the binding statement, so `x = f(x)` reads the old `x`.
+    pub offset: u32,
+    /// The binding target's range, for messages and paths.
+    pub range: TextRange,
+    /// True when the statement runs whenever its scope's body runs to that point (not inside
+    /// `if`/`for`/`while`/`try`/`match`, nor rebound through `global` from another scope).
+    pub unconditional: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindingKind {
+    /// `import a.b` (binds `a` to module `a`), `import a.b as c`, `from m import x as y`.
+    Import(ImportTarget),
+    /// `name = value`
+    Value(ExprId),
+    /// The `index`-th element of an unpacked value: `a, b = value`.
+    Unpacked { value: ExprId, index: u32 },
+    /// An element of an iterated value: `for x in value`, comprehensions.
+    Iteration(ExprId),
+    /// `with value as name`
+    With(ExprId),
+    /// `name += value` (and other augmented operators).
+    Augmented(ExprId),
+    /// A parameter of a function or lambda.
+    Param { function: FunctionId, index: u32 },
+    Function(FunctionId),
+    Class(ClassId),
+    /// `except E as name`, `del name`, match captures, star targets: nothing is known.
+    Unknown,
+}
+
+/// What an import statement names, before resolution against the importing module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportTarget {
+    /// Number of leading dots of a relative import (`from ..x import y` has level 2).
+    pub level: u32,
+    /// The dotted module path after the dots (may be empty: `from . import x`).
+    pub module: String,
+    /// The imported member for `from m import member`; `None` for `import m`.
+    pub member: Option<Name>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Name { name: Name, scope: ScopeId },
+    Attribute { object: ExprId, attr: Name },
+    Call(CallId),
+    Str(Box<str>),
+    /// An f-string: literal pieces and interpolated expressions, in order.
+    FString(Vec<FStringPart>),
+    Bytes,
+    Int(i64),
+    Float,
+    Bool(bool),
+    NoneLit,
+    BinOp { op: BinOp, left: ExprId, right: ExprId },
+    /// One of several values: `a if c else b`, `a or b`, `a and b`.
+    Choice(Vec<ExprId>),
+    Not(ExprId),
+    Tuple(Vec<ExprId>),
+    List(Vec<ExprId>),
+    /// Dictionary display: `None` keys are `**spread` entries.
+    Dict(Vec<(Option<ExprId>, ExprId)>),
+    Subscript { object: ExprId, index: ExprId },
+    Await(ExprId),
+    Starred(ExprId),
+    Lambda(FunctionId),
+    /// `(name := value)`: the value, also bound to a name.
+    Walrus(ExprId),
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FStringPart {
+    Literal(Box<str>),
+    Interpolation(ExprId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Mod,
+    Div,
+    Other,
+}
+
+#[derive(Debug)]
+pub struct Call {
+    pub callee: ExprId,
+    pub args: Vec<Arg>,
+    pub scope: ScopeId,
+    /// The whole call, callee to closing parenthesis.
+    pub range: TextRange,
+    /// The argument list including its parentheses.
+    pub args_range: TextRange,
+    /// True when the last argument is followed by a comma.
+    pub trailing_comma: bool,
+    /// Start of the statement that contains the call (for suppressions on its first line).
+    pub statement_start: u32,
+}
+
+impl Call {
+    /// The `index`-th positional argument, unless a `*args` comes before it.
+    pub fn positional(&self, index: usize) -> Option<&Arg> {
+        let mut seen = 0;
+        for arg in &self.args {
+            match arg.kind {
+                ArgKind::Positional => {
+                    if seen == index {
+                        return Some(arg);
+                    }
+                    seen += 1;
+                }
+                ArgKind::Star => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    pub fn keyword(&self, name: &str) -> Option<&Arg> {
+        self.args
+            .iter()
+            .find(|arg| matches!(&arg.kind, ArgKind::Keyword(k) if &**k == name))
+    }
+
+    pub fn has_star_args(&self) -> bool {
+        self.args.iter().any(|arg| arg.kind == ArgKind::Star)
+    }
+
+    pub fn double_star_args(&self) -> impl Iterator<Item = &Arg> {
+        self.args.iter().filter(|arg| arg.kind == ArgKind::DoubleStar)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Arg {
+    pub kind: ArgKind,
+    pub value: ExprId,
+    /// The whole argument, `name=value` for keywords.
+    pub range: TextRange,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgKind {
+    Positional,
+    Keyword(Name),
+    Star,
+    DoubleStar,
+}
+
+#[derive(Debug)]
+pub struct Function {
+    pub name: Name,
+    /// The scope that holds the parameters and the body.
+    pub scope: ScopeId,
+    /// The scope the `def` statement is in.
+    pub parent_scope: ScopeId,
+    pub params: Vec<Param>,
+    /// The class whose body defines this function directly (a method).
+    pub class: Option<ClassId>,
+    pub decorators: Vec<ExprId>,
+    /// Returned expressions (for a lambda, its body).
+    pub returns: Vec<ExprId>,
+    pub is_async: bool,
+    /// The function's name (or the `lambda` keyword).
+    pub name_range: TextRange,
+}
+
+impl Function {
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.params.iter().position(|param| &*param.name == name)
+    }
+
+    /// True when decorated with `@staticmethod` (no implicit first argument).
+    pub fn is_static(&self, facts: &FileFacts) -> bool {
+        self.decorators
+            .iter()
+            .any(|&d| matches!(facts.expr(d), Expr::Name { name, .. } if &**name == "staticmethod"))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: Name,
+    pub kind: ParamKind,
+    pub default: Option<ExprId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    PositionalOnly,
+    Normal,
+    KeywordOnly,
+    VarArgs,
+    VarKeywords,
+}
+
+#[derive(Debug)]
+pub struct Class {
+    pub name: Name,
+    pub scope: ScopeId,
+    pub parent_scope: ScopeId,
+    pub bases: Vec<ExprId>,
+    pub name_range: TextRange,
+}
+
+#[derive(Debug)]
+pub struct AttributeWrite {
+    pub object: ExprId,
+    pub attr: Name,
+    pub value: ExprId,
+    pub scope: ScopeId,
+    pub offset: u32,
+}

@@ -1,0 +1,470 @@
+//! Expression lowering: names, attributes, calls with their arguments, literals and the few
+//! operators that matter for resolving values (concatenation, choices, containers).
+
+use brine_syntax::{Node, TextRange};
+
+use super::{range_of, BindingSite, Lowerer, MAX_EXPR_DEPTH};
+use crate::facts::*;
+
+impl<'a> Lowerer<'a> {
+    /// Lowers an expression and every call inside it. Beyond [`MAX_EXPR_DEPTH`] the rest of the
+    /// expression is [`Expr::Unknown`], which bounds native stack use on hostile input.
+    pub(super) fn lower_expr(&mut self, node: Node, scope: ScopeId, depth: u32) -> ExprId {
+        let range = range_of(node);
+        if depth > MAX_EXPR_DEPTH {
+            return self.add_expr(Expr::Unknown, range);
+        }
+        let depth = depth + 1;
+        let expr = match node.kind() {
+            "identifier" => Expr::Name {
+                name: self.node_text(node).into(),
+                scope,
+            },
+            "attribute" => {
+                let object = match node.child_by_field_name("object") {
+                    Some(object) => self.lower_expr(object, scope, depth),
+                    None => self.add_expr(Expr::Unknown, range),
+                };
+                match node.child_by_field_name("attribute") {
+                    Some(attr) => Expr::Attribute {
+                        object,
+                        attr: self.node_text(attr).into(),
+                    },
+                    None => Expr::Unknown,
+                }
+            }
+            "call" => self.lower_call(node, scope, depth),
+            "string" => self.lower_string(node, scope, depth),
+            "concatenated_string" => self.lower_concatenated_string(node, scope, depth),
+            "integer" => parse_int(self.node_text(node)).map_or(Expr::Float, Expr::Int),
+            "float" => Expr::Float,
+            "true" => Expr::Bool(true),
+            "false" => Expr::Bool(false),
+            "none" => Expr::NoneLit,
+            "parenthesized_expression" => {
+                return match node.named_child(0) {
+                    Some(inner) if inner.kind() != "comment" => self.lower_expr(inner, scope, depth),
+                    _ => self.add_expr(Expr::Unknown, range),
+                };
+            }
+            "binary_operator" => {
+                let op = match node.child_by_field_name("operator").map(|op| op.kind()) {
+                    Some("+") => BinOp::Add,
+                    Some("%") => BinOp::Mod,
+                    Some("/") => BinOp::Div,
+                    _ => BinOp::Other,
+                };
+                let left = self.lower_field(node, "left", scope, depth);
+                let right = self.lower_field(node, "right", scope, depth);
+                Expr::BinOp { op, left, right }
+            }
+            "boolean_operator" => {
+                let left = self.lower_field(node, "left", scope, depth);
+                let right = self.lower_field(node, "right", scope, depth);
+                Expr::Choice(vec![left, right])
+            }
+            "conditional_expression" => {
+                let parts = self.lower_children(node, scope, depth);
+                // `body if condition else alternative`: the condition is not a possible value.
+                match parts.as_slice() {
+                    [body, _condition, alternative] => Expr::Choice(vec![*body, *alternative]),
+                    _ => Expr::Choice(parts),
+                }
+            }
+            "not_operator" => Expr::Not(self.lower_field(node, "argument", scope, depth)),
+            "tuple" | "expression_list" => Expr::Tuple(self.lower_children(node, scope, depth)),
+            "list" | "set" => Expr::List(self.lower_children(node, scope, depth)),
+            "dictionary" => self.lower_dictionary(node, scope, depth),
+            "subscript" => {
+                let object = self.lower_field(node, "value", scope, depth);
+                let index = self.lower_field(node, "subscript", scope, depth);
+                Expr::Subscript { object, index }
+            }
+            "await" => match node.named_child(0) {
+                Some(inner) => Expr::Await(self.lower_expr(inner, scope, depth)),
+                None => Expr::Unknown,
+            },
+            "list_splat" | "dictionary_splat" => match node.named_child(0) {
+                Some(inner) => Expr::Starred(self.lower_expr(inner, scope, depth)),
+                None => Expr::Unknown,
+            },
+            "named_expression" => {
+                let value = self.lower_field(node, "value", scope, depth);
+                if let Some(name) = node.child_by_field_name("name") {
+                    let site = BindingSite {
+                        offset: node.end_byte() as u32,
+                        range: range_of(name),
+                        unconditional: false,
+                    };
+                    let name = self.node_text(name);
+                    self.bind(scope, name, BindingKind::Value(value), site);
+                }
+                Expr::Walrus(value)
+            }
+            "lambda" => self.lower_lambda(node, scope, depth),
+            "list_comprehension" | "set_comprehension" | "generator_expression"
+            | "dictionary_comprehension" => self.lower_comprehension(node, scope, depth),
+            // Everything else (comparisons, unary operators, slices, ...) has no value brine can use,
+            // but calls inside it still count.
+            _ => {
+                self.lower_children(node, scope, depth);
+                Expr::Unknown
+            }
+        };
+        self.add_expr(expr, range)
+    }
+
+    fn lower_field(&mut self, node: Node, field: &str, scope: ScopeId, depth: u32) -> ExprId {
+        match node.child_by_field_name(field) {
+            Some(child) => self.lower_expr(child, scope, depth),
+            None => self.add_expr(Expr::Unknown, range_of(node)),
+        }
+    }
+
+    fn lower_children(&mut self, node: Node, scope: ScopeId, depth: u32) -> Vec<ExprId> {
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node
+            .named_children(&mut cursor)
+            .filter(|child| child.kind() != "comment")
+            .collect();
+        children
+            .into_iter()
+            .map(|child| self.lower_expr(child, scope, depth))
+            .collect()
+    }
+
+    fn lower_call(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
+        let callee = self.lower_field(node, "function", scope, depth);
+        let statement_start = self.statement_start;
+        let mut args = Vec::new();
+        let mut trailing_comma = false;
+        let args_range = match node.child_by_field_name("arguments") {
+            Some(arguments) if arguments.kind() == "argument_list" => {
+                let mut cursor = arguments.walk();
+                let children: Vec<Node> = arguments.children(&mut cursor).collect();
+                for child in &children {
+                    if let Some(arg) = self.lower_argument(*child, scope, depth) {
+                        args.push(arg);
+                    }
+                }
+                trailing_comma = children
+                    .iter()
+                    .rev()
+                    .find(|child| !matches!(child.kind(), ")" | "comment"))
+                    .is_some_and(|child| child.kind() == ",");
+                range_of(arguments)
+            }
+            // `f(x for x in y)`: a generator is the only argument.
+            Some(generator) => {
+                let value = self.lower_expr(generator, scope, depth);
+                args.push(Arg {
+                    kind: ArgKind::Positional,
+                    value,
+                    range: range_of(generator),
+                });
+                range_of(generator)
+            }
+            None => TextRange::empty(node.end_byte() as u32),
+        };
+        let call = CallId(self.facts.calls.len() as u32);
+        self.facts.calls.push(Call {
+            callee,
+            args,
+            scope,
+            range: range_of(node),
+            args_range,
+            trailing_comma,
+            statement_start,
+        });
+        Expr::Call(call)
+    }
+
+    fn lower_argument(&mut self, child: Node, scope: ScopeId, depth: u32) -> Option<Arg> {
+        if !child.is_named() || child.kind() == "comment" {
+            return None;
+        }
+        let range = range_of(child);
+        let (kind, value) = match child.kind() {
+            "keyword_argument" => {
+                let name = child.child_by_field_name("name")?;
+                let name = self.node_text(name).into();
+                let value = self.lower_field(child, "value", scope, depth);
+                (ArgKind::Keyword(name), value)
+            }
+            "list_splat" | "dictionary_splat" => {
+                let kind = if child.kind() == "list_splat" {
+                    ArgKind::Star
+                } else {
+                    ArgKind::DoubleStar
+                };
+                let value = match child.named_child(0) {
+                    Some(inner) => self.lower_expr(inner, scope, depth),
+                    None => self.add_expr(Expr::Unknown, range),
+                };
+                (kind, value)
+            }
+            _ => (ArgKind::Positional, self.lower_expr(child, scope, depth)),
+        };
+        Some(Arg { kind, value, range })
+    }
+
+    fn lower_string(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut is_bytes = false;
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            match child.kind() {
+                "string_start" => {
+                    let prefix = self.node_text(child);
+                    is_bytes = prefix.contains(['b', 'B']);
+                }
+                "string_content" | "escape_sequence" => literal.push_str(self.node_text(child)),
+                "interpolation" => {
+                    if !literal.is_empty() {
+                        parts.push(FStringPart::Literal(std::mem::take(&mut literal).into()));
+                    }
+                    let value = self.lower_field(child, "expression", scope, depth);
+                    parts.push(FStringPart::Interpolation(value));
+                }
+                _ => {}
+            }
+        }
+        if is_bytes {
+            Expr::Bytes
+        } else if parts.is_empty() {
+            Expr::Str(literal.into())
+        } else {
+            if !literal.is_empty() {
+                parts.push(FStringPart::Literal(literal.into()));
+            }
+            Expr::FString(parts)
+        }
+    }
+
+    /// `"a" "b"` and `"a" f"{b}"`: one string (or f-string) made of the pieces.
+    fn lower_concatenated_string(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
+        let pieces = self.lower_children(node, scope, depth);
+        let mut parts = Vec::new();
+        for piece in pieces {
+            match self.facts.expr(piece).clone() {
+                Expr::Str(text) => parts.push(FStringPart::Literal(text)),
+                Expr::FString(more) => parts.extend(more),
+                _ => return Expr::Bytes,
+            }
+        }
+        if parts.iter().all(|part| matches!(part, FStringPart::Literal(_))) {
+            let joined: String = parts
+                .iter()
+                .map(|part| match part {
+                    FStringPart::Literal(text) => &**text,
+                    FStringPart::Interpolation(_) => "",
+                })
+                .collect();
+            Expr::Str(joined.into())
+        } else {
+            Expr::FString(parts)
+        }
+    }
+
+    fn lower_dictionary(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
+        let mut entries = Vec::new();
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        for child in children {
+            match child.kind() {
+                "pair" => {
+                    let key = self.lower_field(child, "key", scope, depth);
+                    let value = self.lower_field(child, "value", scope, depth);
+                    entries.push((Some(key), value));
+                }
+                "dictionary_splat" => {
+                    let value = match child.named_child(0) {
+                        Some(inner) => self.lower_expr(inner, scope, depth),
+                        None => self.add_expr(Expr::Unknown, range_of(child)),
+                    };
+                    entries.push((None, value));
+                }
+                "comment" => {}
+                _ => {
+                    self.lower_expr(child, scope, depth);
+                }
+            }
+        }
+        Expr::Dict(entries)
+    }
+
+    fn lower_lambda(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
+        let function = self.new_function(
+            "<lambda>".into(),
+            scope,
+            Vec::new(),
+            false,
+            TextRange::new(node.start_byte() as u32, node.start_byte() as u32 + 6),
+        );
+        if let Some(parameters) = node.child_by_field_name("parameters") {
+            self.lower_parameters(parameters, function, scope);
+        }
+        let body_scope = self.facts.function(function).scope;
+        let body = self.lower_field(node, "body", body_scope, depth);
+        self.facts.functions[function.index()].returns.push(body);
+        Expr::Lambda(function)
+    }
+
+    /// Comprehensions get their own scope; the loop variables are bound in it. The value is a list of
+    /// the element expression, which is enough to carry taint through `[x for x in data]`.
+    fn lower_comprehension(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
+        let inner = self.new_scope(ScopeKind::Comprehension, Some(scope));
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let mut element = None;
+        for child in children {
+            match child.kind() {
+                "for_in_clause" => {
+                    let iterated = self.lower_field(child, "right", inner, depth);
+                    if let Some(left) = child.child_by_field_name("left") {
+                        self.bind_comprehension_target(left, iterated, inner);
+                    }
+                }
+                "if_clause" => {
+                    self.lower_children(child, inner, depth);
+                }
+                "comment" => {}
+                "pair" => {
+                    self.lower_field(child, "key", inner, depth);
+                    element = Some(self.lower_field(child, "value", inner, depth));
+                }
+                _ => element = Some(self.lower_expr(child, inner, depth)),
+            }
+        }
+        Expr::List(element.into_iter().collect())
+    }
+
+    fn bind_comprehension_target(&mut self, target: Node, iterated: ExprId, scope: ScopeId) {
+        let mut stack = vec![target];
+        while let Some(node) = stack.pop() {
+            if node.kind() == "identifier" {
+                let site = BindingSite {
+                    offset: node.start_byte() as u32,
+                    range: range_of(node),
+                    unconditional: false,
+                };
+                let name = self.node_text(node);
+                self.bind(scope, name, BindingKind::Iteration(iterated), site);
+            } else {
+                let mut cursor = node.walk();
+                stack.extend(node.named_children(&mut cursor));
+            }
+        }
+    }
+
+    pub(super) fn new_function(
+        &mut self,
+        name: Name,
+        parent_scope: ScopeId,
+        decorators: Vec<ExprId>,
+        is_async: bool,
+        name_range: TextRange,
+    ) -> FunctionId {
+        let function = FunctionId(self.facts.functions.len() as u32);
+        let scope = self.new_scope(ScopeKind::Function(function), Some(parent_scope));
+        let class = match self.facts.scope(parent_scope).kind {
+            ScopeKind::Class(class) => Some(class),
+            _ => None,
+        };
+        self.facts.functions.push(Function {
+            name,
+            scope,
+            parent_scope,
+            params: Vec::new(),
+            class,
+            decorators,
+            returns: Vec::new(),
+            is_async,
+            name_range,
+        });
+        function
+    }
+
+    /// Records parameters (defaults are evaluated in the enclosing scope) and binds them in the
+    /// function's own scope.
+    pub(super) fn lower_parameters(&mut self, parameters: Node, function: FunctionId, outer: ScopeId) {
+        let body_scope = self.facts.function(function).scope;
+        let mut keyword_only = false;
+        let mut cursor = parameters.walk();
+        let children: Vec<Node> = parameters.named_children(&mut cursor).collect();
+        for child in children {
+            let (name_node, default, kind) = match child.kind() {
+                "identifier" => (Some(child), None, None),
+                "default_parameter" | "typed_default_parameter" => (
+                    child.child_by_field_name("name"),
+                    child.child_by_field_name("value"),
+                    None,
+                ),
+                "typed_parameter" => match child.named_child(0) {
+                    Some(inner) if inner.kind() == "list_splat_pattern" => {
+                        (inner.named_child(0), None, Some(ParamKind::VarArgs))
+                    }
+                    Some(inner) if inner.kind() == "dictionary_splat_pattern" => {
+                        (inner.named_child(0), None, Some(ParamKind::VarKeywords))
+                    }
+                    inner => (inner, None, None),
+                },
+                "list_splat_pattern" => (child.named_child(0), None, Some(ParamKind::VarArgs)),
+                "dictionary_splat_pattern" => {
+                    (child.named_child(0), None, Some(ParamKind::VarKeywords))
+                }
+                "keyword_separator" => {
+                    keyword_only = true;
+                    continue;
+                }
+                "positional_separator" => {
+                    for param in &mut self.facts.functions[function.index()].params {
+                        param.kind = ParamKind::PositionalOnly;
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let Some(name_node) = name_node else { continue };
+            let kind = kind.unwrap_or(if keyword_only {
+                ParamKind::KeywordOnly
+            } else {
+                ParamKind::Normal
+            });
+            if kind == ParamKind::VarArgs {
+                keyword_only = true;
+            }
+            let default = default.map(|value| self.lower_expr(value, outer, 0));
+            let name: Name = self.node_text(name_node).into();
+            let index = self.facts.function(function).params.len() as u32;
+            self.facts.functions[function.index()].params.push(Param {
+                name: name.clone(),
+                kind,
+                default,
+            });
+            let site = BindingSite {
+                offset: 0,
+                range: range_of(name_node),
+                unconditional: true,
+            };
+            self.bind(body_scope, &name, BindingKind::Param { function, index }, site);
+        }
+    }
+}
+
+/// Parses a Python integer literal (`10`, `0x1F`, `1_000`); `None` when it does not fit an `i64`.
+fn parse_int(text: &str) -> Option<i64> {
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let lower = cleaned.to_ascii_lowercase();
+    let (digits, radix) = if let Some(rest) = lower.strip_prefix("0x") {
+        (rest, 16)
+    } else if let Some(rest) = lower.strip_prefix("0o") {
+        (rest, 8)
+    } else if let Some(rest) = lower.strip_prefix("0b") {
+        (rest, 2)
+    } else {
+        (lower.trim_end_matches(['l', 'j']), 10)
+    };
+    i64::from_str_radix(digits, radix).ok()
+}

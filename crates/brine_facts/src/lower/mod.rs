@@ -1,0 +1,150 @@
+//! Lowering: one pass over a tree-sitter tree that records scopes, bindings, calls and expressions.
+//!
+//! Statements are visited in source order from an explicit stack, so nesting depth never grows the
+//! native stack. Expressions are lowered recursively up to [`MAX_EXPR_DEPTH`] (see `expr.rs`).
+//! Unknown node kinds, including tree-sitter's `ERROR` nodes in half-typed code, are searched for
+//! statements and calls rather than skipped, so a syntax error costs as little analysis as possible.
+
+mod expr;
+mod statements;
+
+use brine_syntax::{LineIndex, Node, ParsedFile, TextRange};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::facts::*;
+use crate::Suppressions;
+
+/// Expressions nested deeper than this are recorded as [`Expr::Unknown`]; no real code comes close.
+pub const MAX_EXPR_DEPTH: u32 = 200;
+
+/// Lowers a parsed file to facts.
+pub fn lower(file: &ParsedFile) -> FileFacts {
+    let text = file.text();
+    let mut lowerer = Lowerer {
+        text,
+        facts: FileFacts {
+            line_index: LineIndex::new(text),
+            suppressions: Suppressions::scan(text),
+            has_syntax_errors: file.has_errors(),
+            ..FileFacts::default()
+        },
+        statement_start: 0,
+    };
+    let module = lowerer.new_scope(ScopeKind::Module, None);
+    lowerer.lower_module(file.tree().root_node(), module);
+    lowerer.relocate_declared_bindings();
+    lowerer.facts
+}
+
+/// Parses and lowers `text` in one step (the tree is dropped).
+pub fn lower_text(text: &str) -> FileFacts {
+    lower(&ParsedFile::parse(text.to_owned()))
+}
+
+struct Lowerer<'a> {
+    text: &'a str,
+    facts: FileFacts,
+    /// Start of the statement being lowered, recorded on its calls.
+    statement_start: u32,
+}
+
+impl<'a> Lowerer<'a> {
+    fn node_text(&self, node: Node) -> &'a str {
+        self.text.get(node.byte_range()).unwrap_or_default()
+    }
+
+    fn new_scope(&mut self, kind: ScopeKind, parent: Option<ScopeId>) -> ScopeId {
+        let id = ScopeId(self.facts.scopes.len() as u32);
+        self.facts.scopes.push(Scope {
+            kind,
+            parent,
+            names: FxHashMap::default(),
+            globals: FxHashSet::default(),
+            nonlocals: FxHashSet::default(),
+        });
+        id
+    }
+
+    fn add_expr(&mut self, expr: Expr, range: TextRange) -> ExprId {
+        let id = ExprId(self.facts.exprs.len() as u32);
+        self.facts.exprs.push(expr);
+        self.facts.expr_ranges.push(range);
+        id
+    }
+
+    fn bind(&mut self, scope: ScopeId, name: &str, kind: BindingKind, site: BindingSite) {
+        let id = BindingId(self.facts.bindings.len() as u32);
+        self.facts.bindings.push(Binding {
+            name: name.into(),
+            kind,
+            origin: scope,
+            offset: site.offset,
+            range: site.range,
+            unconditional: site.unconditional,
+        });
+        self.facts.scopes[scope.index()]
+            .names
+            .entry(name.into())
+            .or_default()
+            .push(id);
+    }
+
+    /// Moves bindings of names declared `global`/`nonlocal` in a scope to the scope they refer to.
+    /// Done after lowering so the order of declarations and assignments does not matter.
+    fn relocate_declared_bindings(&mut self) {
+        for scope_index in 0..self.facts.scopes.len() {
+            let declared: Vec<(Name, bool)> = {
+                let scope = &self.facts.scopes[scope_index];
+                scope
+                    .globals
+                    .iter()
+                    .map(|n| (n.clone(), true))
+                    .chain(scope.nonlocals.iter().map(|n| (n.clone(), false)))
+                    .collect()
+            };
+            for (name, is_global) in declared {
+                let Some(moved) = self.facts.scopes[scope_index].names.remove(&name) else {
+                    continue;
+                };
+                let target = if is_global {
+                    Some(FileFacts::MODULE_SCOPE)
+                } else {
+                    self.enclosing_function_scope(ScopeId(scope_index as u32))
+                };
+                let Some(target) = target else { continue };
+                for &binding in &moved {
+                    // Another scope rebinds the name at a time we cannot know.
+                    self.facts.bindings[binding.index()].unconditional = false;
+                }
+                let names = &mut self.facts.scopes[target.index()].names;
+                let list = names.entry(name).or_default();
+                list.extend(moved);
+                let bindings = &self.facts.bindings;
+                list.sort_by_key(|b| bindings[b.index()].offset);
+            }
+        }
+    }
+
+    fn enclosing_function_scope(&self, scope: ScopeId) -> Option<ScopeId> {
+        let mut current = self.facts.scope(scope).parent?;
+        loop {
+            let data = self.facts.scope(current);
+            if matches!(data.kind, ScopeKind::Function(_)) {
+                return Some(current);
+            }
+            current = data.parent?;
+        }
+    }
+}
+
+/// Where a binding happens, see [`Binding`].
+#[derive(Clone, Copy)]
+struct BindingSite {
+    offset: u32,
+    range: TextRange,
+    unconditional: bool,
+}
+
+fn range_of(node: Node) -> TextRange {
+    TextRange::from(node.byte_range())
+}

@@ -1,0 +1,532 @@
+//! Statement lowering: bindings (imports, assignments, definitions, loop and `with` targets),
+//! scopes for functions and classes, returns, and `global`/`nonlocal` declarations.
+
+use brine_syntax::Node;
+
+use super::{range_of, BindingSite, Lowerer};
+use crate::facts::*;
+
+/// A statement waiting to be lowered, with the scope it runs in.
+struct Work<'t> {
+    node: Node<'t>,
+    scope: ScopeId,
+    /// True inside `if`/`for`/`while`/`try`/`match` bodies.
+    conditional: bool,
+}
+
+/// What a binding target receives; see [`Lowerer::bind_target`].
+#[derive(Clone, Copy)]
+enum TargetSource {
+    Value(ExprId),
+    Element { value: ExprId, index: u32 },
+    Iteration(ExprId),
+    With(ExprId),
+    Augmented(ExprId),
+    Unknown,
+}
+
+/// Nesting of unpacking targets (`(a, (b, (c, ...)))`) beyond which targets are ignored.
+const MAX_TARGET_DEPTH: u32 = 32;
+
+fn push_block<'t>(stack: &mut Vec<Work<'t>>, block: Node<'t>, scope: ScopeId, conditional: bool) {
+    let mut cursor = block.walk();
+    let children: Vec<Node<'t>> = block.named_children(&mut cursor).collect();
+    stack.extend(children.into_iter().rev().map(|node| Work {
+        node,
+        scope,
+        conditional,
+    }));
+}
+
+fn is_statement_kind(kind: &str) -> bool {
+    kind.ends_with("_statement")
+        || kind.ends_with("_clause")
+        || matches!(
+            kind,
+            "function_definition" | "class_definition" | "decorated_definition" | "block" | "ERROR"
+        )
+}
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn lower_module(&mut self, root: Node, module: ScopeId) {
+        let mut stack = Vec::new();
+        push_block(&mut stack, root, module, false);
+        while let Some(work) = stack.pop() {
+            self.lower_statement(work, &mut stack);
+        }
+    }
+
+    fn lower_statement<'t>(&mut self, work: Work<'t>, stack: &mut Vec<Work<'t>>) {
+        let Work {
+            node,
+            scope,
+            conditional,
+        } = work;
+        if !matches!(node.kind(), "block" | "comment") {
+            self.statement_start = node.start_byte() as u32;
+        }
+        let site = BindingSite {
+            offset: node.end_byte() as u32,
+            range: range_of(node),
+            unconditional: !conditional,
+        };
+        let mut cursor = node.walk();
+        match node.kind() {
+            "comment" | "pass_statement" | "break_statement" | "continue_statement"
+            | "future_import_statement" | "type_alias_statement" => {}
+            "expression_statement" => {
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "assignment" => self.lower_assignment(child, scope, site),
+                        "augmented_assignment" => self.lower_augmented(child, scope, site),
+                        _ => {
+                            self.lower_expr(child, scope, 0);
+                        }
+                    }
+                }
+            }
+            "import_statement" => self.lower_import(node, scope, site),
+            "import_from_statement" => self.lower_import_from(node, scope, site),
+            "function_definition" => self.lower_function(node, Vec::new(), scope, site, stack),
+            "class_definition" => self.lower_class(node, scope, site, stack),
+            "decorated_definition" => {
+                let decorators: Vec<ExprId> = node
+                    .named_children(&mut cursor)
+                    .filter(|child| child.kind() == "decorator")
+                    .filter_map(|decorator| decorator.named_child(0))
+                    .map(|expr| self.lower_expr(expr, scope, 0))
+                    .collect();
+                if let Some(definition) = node.child_by_field_name("definition") {
+                    match definition.kind() {
+                        "function_definition" => {
+                            self.lower_function(definition, decorators, scope, site, stack)
+                        }
+                        _ => self.lower_class(definition, scope, site, stack),
+                    }
+                }
+            }
+            "for_statement" => {
+                let iterated = node
+                    .child_by_field_name("right")
+                    .map(|right| self.lower_expr(right, scope, 0));
+                if let Some(left) = node.child_by_field_name("left") {
+                    let source = iterated.map_or(TargetSource::Unknown, TargetSource::Iteration);
+                    let loop_site = BindingSite {
+                        unconditional: false,
+                        offset: node.start_byte() as u32,
+                        ..site
+                    };
+                    self.bind_target(left, source, scope, loop_site, 0);
+                }
+                self.push_bodies(node, scope, stack);
+            }
+            "with_statement" => {
+                for child in node.named_children(&mut cursor) {
+                    if child.kind() == "with_clause" {
+                        self.lower_with_clause(child, scope, site);
+                    }
+                }
+                if let Some(body) = node.child_by_field_name("body") {
+                    push_block(stack, body, scope, conditional);
+                }
+            }
+            "return_statement" => {
+                if let Some(value) = node.named_child(0) {
+                    let value = self.lower_expr(value, scope, 0);
+                    if let ScopeKind::Function(function) = self.facts.scope(scope).kind {
+                        self.facts.functions[function.index()].returns.push(value);
+                    }
+                }
+            }
+            "global_statement" | "nonlocal_statement" => {
+                let names: Vec<Name> = node
+                    .named_children(&mut cursor)
+                    .filter(|child| child.kind() == "identifier")
+                    .map(|child| self.node_text(child).into())
+                    .collect();
+                let scope_data = &mut self.facts.scopes[scope.index()];
+                if node.kind() == "global_statement" {
+                    scope_data.globals.extend(names);
+                } else {
+                    scope_data.nonlocals.extend(names);
+                }
+            }
+            "except_clause" | "except_group_clause" => {
+                let alias = node.child_by_field_name("alias");
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "block" => push_block(stack, child, scope, true),
+                        "as_pattern" => {
+                            if let Some(value) = child.named_child(0) {
+                                self.lower_expr(value, scope, 0);
+                            }
+                            if let Some(target) = child.child_by_field_name("alias") {
+                                self.bind_target(target, TargetSource::Unknown, scope, site, 0);
+                            }
+                        }
+                        _ if Some(child) == alias => {
+                            self.bind_target(child, TargetSource::Unknown, scope, site, 0);
+                        }
+                        _ => {
+                            self.lower_expr(child, scope, 0);
+                        }
+                    }
+                }
+            }
+            "if_statement" | "elif_clause" | "while_statement" | "try_statement" | "else_clause"
+            | "finally_clause" | "match_statement" | "case_clause" => {
+                let mut nested = Vec::new();
+                for child in node.named_children(&mut cursor) {
+                    match child.kind() {
+                        "block" => push_block(&mut nested, child, scope, true),
+                        "case_pattern" | "comment" => {}
+                        kind if is_statement_kind(kind) => nested.push(Work {
+                            node: child,
+                            scope,
+                            conditional: true,
+                        }),
+                        _ => {
+                            self.lower_expr(child, scope, 0);
+                        }
+                    }
+                }
+                // `push_block` reversed each block; restore source order, then reverse once for the stack.
+                nested = in_source_order(nested);
+                stack.extend(nested.into_iter().rev());
+            }
+            "block" => push_block(stack, node, scope, conditional),
+            // `ERROR` nodes of half-typed code and anything unforeseen: keep every statement and call.
+            _ => {
+                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                for child in children.into_iter().rev() {
+                    if is_statement_kind(child.kind()) {
+                        stack.push(Work {
+                            node: child,
+                            scope,
+                            conditional,
+                        });
+                    }
+                }
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    if !is_statement_kind(child.kind()) && child.kind() != "comment" {
+                        match child.kind() {
+                            "assignment" => self.lower_assignment(child, scope, site),
+                            _ => {
+                                self.lower_expr(child, scope, 0);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pushes the body and `else` of a `for` loop, in source order.
+    fn push_bodies<'t>(&mut self, node: Node<'t>, scope: ScopeId, stack: &mut Vec<Work<'t>>) {
+        if let Some(alternative) = node.child_by_field_name("alternative") {
+            stack.push(Work {
+                node: alternative,
+                scope,
+                conditional: true,
+            });
+        }
+        if let Some(body) = node.child_by_field_name("body") {
+            push_block(stack, body, scope, true);
+        }
+    }
+
+    fn lower_assignment(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
+        let mut targets = Vec::new();
+        let mut current = node;
+        let value = loop {
+            if let Some(left) = current.child_by_field_name("left") {
+                targets.push(left);
+            }
+            match current.child_by_field_name("right") {
+                Some(right) if right.kind() == "assignment" => current = right,
+                Some(right) => break Some(self.lower_expr(right, scope, 0)),
+                // `x: int` annotates without binding.
+                None => break None,
+            }
+        };
+        let Some(value) = value else { return };
+        for target in targets {
+            self.bind_target(target, TargetSource::Value(value), scope, site, 0);
+        }
+    }
+
+    fn lower_augmented(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
+        let value = node
+            .child_by_field_name("right")
+            .map(|right| self.lower_expr(right, scope, 0));
+        if let Some(left) = node.child_by_field_name("left") {
+            let source = value.map_or(TargetSource::Unknown, TargetSource::Augmented);
+            self.bind_target(left, source, scope, site, 0);
+        }
+    }
+
+    fn lower_with_clause(&mut self, clause: Node, scope: ScopeId, site: BindingSite) {
+        let mut cursor = clause.walk();
+        for item in clause.named_children(&mut cursor) {
+            let Some(value) = item.child_by_field_name("value") else {
+                continue;
+            };
+            if value.kind() == "as_pattern" {
+                let context = value
+                    .named_child(0)
+                    .map(|expr| self.lower_expr(expr, scope, 0));
+                if let Some(target) = value.child_by_field_name("alias") {
+                    let target = if target.kind() == "as_pattern_target" {
+                        target.named_child(0).unwrap_or(target)
+                    } else {
+                        target
+                    };
+                    let source = context.map_or(TargetSource::Unknown, TargetSource::With);
+                    self.bind_target(target, source, scope, site, 0);
+                }
+            } else {
+                self.lower_expr(value, scope, 0);
+            }
+        }
+    }
+
+    fn bind_target(
+        &mut self,
+        target: Node,
+        source: TargetSource,
+        scope: ScopeId,
+        site: BindingSite,
+        depth: u32,
+    ) {
+        if depth > MAX_TARGET_DEPTH {
+            return;
+        }
+        let site = BindingSite {
+            range: range_of(target),
+            ..site
+        };
+        match target.kind() {
+            "identifier" => {
+                let kind = match source {
+                    TargetSource::Value(value) => BindingKind::Value(value),
+                    TargetSource::Element { value, index } => BindingKind::Unpacked { value, index },
+                    TargetSource::Iteration(value) => BindingKind::Iteration(value),
+                    TargetSource::With(value) => BindingKind::With(value),
+                    TargetSource::Augmented(value) => BindingKind::Augmented(value),
+                    TargetSource::Unknown => BindingKind::Unknown,
+                };
+                let name = self.node_text(target);
+                self.bind(scope, name, kind, site);
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
+            | "expression_list" => {
+                let mut cursor = target.walk();
+                let elements: Vec<Node> = target
+                    .named_children(&mut cursor)
+                    .filter(|child| child.kind() != "comment")
+                    .collect();
+                for (index, element) in elements.into_iter().enumerate() {
+                    let element_source = match source {
+                        TargetSource::Value(value) => TargetSource::Element {
+                            value,
+                            index: index as u32,
+                        },
+                        _ => TargetSource::Unknown,
+                    };
+                    self.bind_target(element, element_source, scope, site, depth + 1);
+                }
+            }
+            "parenthesized_expression" | "list_splat_pattern" | "list_splat" => {
+                if let Some(inner) = target.named_child(0) {
+                    let inner_source = if target.kind() == "parenthesized_expression" {
+                        source
+                    } else {
+                        TargetSource::Unknown
+                    };
+                    self.bind_target(inner, inner_source, scope, site, depth + 1);
+                }
+            }
+            "attribute" => {
+                let object = target
+                    .child_by_field_name("object")
+                    .map(|object| self.lower_expr(object, scope, 0));
+                let attr = target.child_by_field_name("attribute");
+                if let (Some(object), Some(attr), TargetSource::Value(value)) = (object, attr, source)
+                {
+                    let attr = self.node_text(attr).into();
+                    self.facts.attribute_writes.push(AttributeWrite {
+                        object,
+                        attr,
+                        value,
+                        scope,
+                        offset: site.offset,
+                    });
+                }
+            }
+            _ => {
+                self.lower_expr(target, scope, 0);
+            }
+        }
+    }
+
+    fn lower_import(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
+        let mut cursor = node.walk();
+        for child in node.children_by_field_name("name", &mut cursor) {
+            match child.kind() {
+                "dotted_name" => {
+                    let path = self.node_text(child);
+                    let top = path.split('.').next().unwrap_or(path).trim();
+                    let target = ImportTarget {
+                        level: 0,
+                        module: top.to_owned(),
+                        member: None,
+                    };
+                    self.bind(scope, top, BindingKind::Import(target), site);
+                }
+                "aliased_import" => {
+                    let (Some(name), Some(alias)) = (
+                        child.child_by_field_name("name"),
+                        child.child_by_field_name("alias"),
+                    ) else {
+                        continue;
+                    };
+                    let target = ImportTarget {
+                        level: 0,
+                        module: dotted(self.node_text(name)),
+                        member: None,
+                    };
+                    let alias = self.node_text(alias);
+                    self.bind(scope, alias, BindingKind::Import(target), site);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn lower_import_from(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
+        let Some(module_node) = node.child_by_field_name("module_name") else {
+            return;
+        };
+        let (level, module) = if module_node.kind() == "relative_import" {
+            let text = self.node_text(module_node);
+            let level = text.chars().take_while(|&c| c == '.').count() as u32;
+            (level, dotted(text.trim_start_matches('.')))
+        } else {
+            (0, dotted(self.node_text(module_node)))
+        };
+        let mut cursor = node.walk();
+        let is_star = node
+            .named_children(&mut cursor)
+            .any(|child| child.kind() == "wildcard_import");
+        if is_star {
+            if scope == FileFacts::MODULE_SCOPE {
+                self.facts.star_imports.push(ImportTarget {
+                    level,
+                    module,
+                    member: None,
+                });
+            }
+            return;
+        }
+        let mut cursor = node.walk();
+        for child in node.children_by_field_name("name", &mut cursor) {
+            let (name, alias) = match child.kind() {
+                "aliased_import" => (
+                    child.child_by_field_name("name"),
+                    child.child_by_field_name("alias"),
+                ),
+                _ => (Some(child), Some(child)),
+            };
+            let (Some(name), Some(alias)) = (name, alias) else {
+                continue;
+            };
+            let target = ImportTarget {
+                level,
+                module: module.clone(),
+                member: Some(dotted(self.node_text(name)).into()),
+            };
+            let alias = self.node_text(alias);
+            self.bind(scope, alias, BindingKind::Import(target), site);
+        }
+    }
+
+    fn lower_function<'t>(
+        &mut self,
+        node: Node<'t>,
+        decorators: Vec<ExprId>,
+        scope: ScopeId,
+        site: BindingSite,
+        stack: &mut Vec<Work<'t>>,
+    ) {
+        let name_node = node.child_by_field_name("name");
+        let name: Name = name_node.map_or("", |n| self.node_text(n)).into();
+        let is_async = node.child(0).is_some_and(|first| first.kind() == "async");
+        let function = self.new_function(
+            name.clone(),
+            scope,
+            decorators,
+            is_async,
+            name_node.map_or(range_of(node), range_of),
+        );
+        if let Some(parameters) = node.child_by_field_name("parameters") {
+            self.lower_parameters(parameters, function, scope);
+        }
+        if !name.is_empty() {
+            self.bind(scope, &name, BindingKind::Function(function), site);
+        }
+        if let Some(body) = node.child_by_field_name("body") {
+            let body_scope = self.facts.function(function).scope;
+            push_block(stack, body, body_scope, false);
+        }
+    }
+
+    fn lower_class<'t>(
+        &mut self,
+        node: Node<'t>,
+        scope: ScopeId,
+        site: BindingSite,
+        stack: &mut Vec<Work<'t>>,
+    ) {
+        let name_node = node.child_by_field_name("name");
+        let name: Name = name_node.map_or("", |n| self.node_text(n)).into();
+        let mut bases = Vec::new();
+        if let Some(superclasses) = node.child_by_field_name("superclasses") {
+            let mut cursor = superclasses.walk();
+            for base in superclasses.named_children(&mut cursor) {
+                match base.kind() {
+                    "keyword_argument" | "comment" => {}
+                    _ => bases.push(self.lower_expr(base, scope, 0)),
+                }
+            }
+        }
+        let class = ClassId(self.facts.classes.len() as u32);
+        let body_scope = self.new_scope(ScopeKind::Class(class), Some(scope));
+        self.facts.classes.push(Class {
+            name: name.clone(),
+            scope: body_scope,
+            parent_scope: scope,
+            bases,
+            name_range: name_node.map_or(range_of(node), range_of),
+        });
+        if !name.is_empty() {
+            self.bind(scope, &name, BindingKind::Class(class), site);
+        }
+        if let Some(body) = node.child_by_field_name("body") {
+            push_block(stack, body, body_scope, false);
+        }
+    }
+}
+
+fn in_source_order(mut work: Vec<Work>) -> Vec<Work> {
+    work.sort_by_key(|item| item.node.start_byte());
+    work
+}
+
+/// A dotted name with the whitespace and comments tree-sitter allows inside it removed.
+fn dotted(text: &str) -> String {
+    text.split('.')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(".")
+}

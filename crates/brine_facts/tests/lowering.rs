@@ -1,0 +1,102 @@
+//! Lowering tests: what facts a snippet produces, and that hostile nesting stays bounded.
+
+use brine_facts::*;
+
+fn names_in_module(facts: &FileFacts) -> Vec<String> {
+    let mut names: Vec<String> = facts
+        .scope(FileFacts::MODULE_SCOPE)
+        .names
+        .keys()
+        .map(|n| n.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn imports_bind_the_right_names() {
+    let facts = lower_text(
+        "import torch.serialization\nimport numpy as np\nfrom yaml import load as L, SafeLoader\nfrom ..pkg import mod\n",
+    );
+    assert_eq!(names_in_module(&facts), ["L", "SafeLoader", "mod", "np", "torch"]);
+    let scope = facts.scope(FileFacts::MODULE_SCOPE);
+    let kind = |name: &str| facts.binding(scope.names[name][0]).kind.clone();
+    assert_eq!(
+        kind("torch"),
+        BindingKind::Import(ImportTarget { level: 0, module: "torch".into(), member: None })
+    );
+    assert_eq!(
+        kind("L"),
+        BindingKind::Import(ImportTarget { level: 0, module: "yaml".into(), member: Some("load".into()) })
+    );
+    assert_eq!(
+        kind("mod"),
+        BindingKind::Import(ImportTarget { level: 2, module: "pkg".into(), member: Some("mod".into()) })
+    );
+}
+
+#[test]
+fn calls_record_arguments_and_trailing_commas() {
+    let facts = lower_text("torch.load(\n    p,\n    weights_only=True,\n)\nf(*a, **k)\n");
+    assert_eq!(facts.calls.len(), 2);
+    let load = &facts.calls[0];
+    assert!(load.trailing_comma);
+    assert!(matches!(facts.expr(load.keyword("weights_only").unwrap().value), Expr::Bool(true)));
+    assert_eq!(facts.callee_name(CallId(0)), Some("load"));
+    let f = &facts.calls[1];
+    assert_eq!(f.args[0].kind, ArgKind::Star);
+    assert_eq!(f.args[1].kind, ArgKind::DoubleStar);
+}
+
+#[test]
+fn global_bindings_move_to_the_module_scope() {
+    let facts = lower_text("pickle = None\ndef init():\n    global pickle\n    import pickle\n");
+    let module = facts.scope(FileFacts::MODULE_SCOPE);
+    assert_eq!(module.names["pickle"].len(), 2);
+    let moved = facts.binding(module.names["pickle"][1]);
+    assert!(!moved.unconditional);
+}
+
+#[test]
+fn conditional_bindings_are_marked() {
+    let facts = lower_text("a = 1\nif x:\n    b = 2\ntry:\n    import cPickle as c\nexcept ImportError:\n    import pickle as c\n");
+    let module = facts.scope(FileFacts::MODULE_SCOPE);
+    assert!(facts.binding(module.names["a"][0]).unconditional);
+    assert!(!facts.binding(module.names["b"][0]).unconditional);
+    assert_eq!(module.names["c"].len(), 2);
+}
+
+#[test]
+fn strings_concatenate_and_fstrings_keep_parts() {
+    let facts = lower_text("A = 'ab' 'cd'\nB = f'./{x}'\n");
+    assert!(facts.exprs.iter().any(|e| *e == Expr::Str("abcd".into())));
+    assert!(facts.exprs.iter().any(|e| matches!(e, Expr::FString(parts) if parts[0] == FStringPart::Literal("./".into()))));
+}
+
+#[test]
+fn calls_inside_broken_code_are_kept() {
+    let facts = lower_text("def f(:\n    x = (\nimport pickle\npickle.loads(data)\n");
+    assert!(facts.has_syntax_errors);
+    assert!(facts.call_ids().any(|c| facts.callee_name(c) == Some("loads")));
+}
+
+#[test]
+fn deep_nesting_is_bounded() {
+    let depth = 50_000;
+    let text = format!("x = {}1{}\n", "(".repeat(depth), ")".repeat(depth));
+    let facts = lower_text(&text);
+    assert!(!facts.exprs.is_empty());
+    let text = format!("x = {}1{}\n", "[".repeat(depth), "]".repeat(depth));
+    lower_text(&text);
+    let mut nested = String::new();
+    for level in 0..3000 {
+        nested.push_str(&" ".repeat(level));
+        nested.push_str(&format!("def f{level}():\n"));
+    }
+    nested.push_str(&" ".repeat(3000));
+    nested.push_str("pass\n");
+    // tree-sitter-python's scanner stops tracking indentation a few hundred levels deep and turns the
+    // rest into errors; lowering must still finish and keep what was parsed.
+    let facts = lower_text(&nested);
+    assert!(facts.functions.len() >= 500);
+}

@@ -1,0 +1,141 @@
+//! Parsing with tree-sitter-python, from scratch or incrementally after an edit.
+
+use tree_sitter::{InputEdit, Parser, Point, Tree};
+
+use crate::TextRange;
+
+/// A document's text together with its syntax tree. Open documents keep one of these and apply edits
+/// to it; closed files are lowered to facts and dropped.
+pub struct ParsedFile {
+    text: String,
+    tree: Tree,
+}
+
+/// A replacement of the bytes in `range` by `new_text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub range: TextRange,
+    pub new_text: String,
+}
+
+thread_local! {
+    // A parser is cheap to reuse and not `Sync`; one per thread serves rayon workers and the server alike.
+    static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(new_parser());
+}
+
+fn new_parser() -> Parser {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .expect("tree-sitter-python is compatible with the linked tree-sitter");
+    parser
+}
+
+fn parse_with(text: &str, old_tree: Option<&Tree>) -> Tree {
+    PARSER.with(|parser| {
+        parser
+            .borrow_mut()
+            .parse(text, old_tree)
+            // Without a timeout or cancellation flag tree-sitter always returns a tree.
+            .expect("tree-sitter returns a tree when no cancellation is set")
+    })
+}
+
+impl ParsedFile {
+    /// Parses `text` from scratch. Never fails: syntax errors become `ERROR` nodes.
+    pub fn parse(text: String) -> Self {
+        let tree = parse_with(&text, None);
+        ParsedFile { text, tree }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn into_text(self) -> String {
+        self.text
+    }
+
+    /// Applies one edit and reparses incrementally, reusing the unchanged parts of the old tree.
+    /// Ranges are clamped into the text and onto character boundaries, so an impossible range from
+    /// a client never panics.
+    pub fn apply_edit(&mut self, edit: &TextEdit) {
+        let len = self.text.len();
+        let mut start = (edit.range.start as usize).min(len);
+        let mut end = (edit.range.end as usize).clamp(start, len);
+        while !self.text.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !self.text.is_char_boundary(end) {
+            end += 1;
+        }
+        let start_position = point_at(&self.text, start);
+        let old_end_position = point_at(&self.text, end);
+        self.text.replace_range(start..end, &edit.new_text);
+        let new_end = start + edit.new_text.len();
+        let new_end_position = point_at(&self.text, new_end);
+        self.tree.edit(&InputEdit {
+            start_byte: start,
+            old_end_byte: end,
+            new_end_byte: new_end,
+            start_position,
+            old_end_position,
+            new_end_position,
+        });
+        self.tree = parse_with(&self.text, Some(&self.tree));
+    }
+
+    /// True when the tree contains syntax errors (the analysis still runs on such a tree).
+    pub fn has_errors(&self) -> bool {
+        self.tree.root_node().has_error()
+    }
+}
+
+fn point_at(text: &str, offset: usize) -> Point {
+    let before = &text.as_bytes()[..offset];
+    let row = memchr::memchr_iter(b'\n', before).count();
+    let column = offset - memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+    Point { row, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_code_still_parses() {
+        let file = ParsedFile::parse("def f(:\n    pass\nimport pickle\npickle.loads(x)\n".into());
+        assert!(file.has_errors());
+        assert_eq!(file.tree().root_node().kind(), "module");
+    }
+
+    #[test]
+    fn incremental_edit_matches_fresh_parse() {
+        let mut file = ParsedFile::parse("import torch\ntorch.load(p)\n".into());
+        let at = file.text().find(')').unwrap() as u32;
+        file.apply_edit(&TextEdit {
+            range: TextRange::empty(at),
+            new_text: ", weights_only=True".into(),
+        });
+        assert_eq!(file.text(), "import torch\ntorch.load(p, weights_only=True)\n");
+        let fresh = ParsedFile::parse(file.text().to_owned());
+        assert_eq!(
+            file.tree().root_node().to_sexp(),
+            fresh.tree().root_node().to_sexp()
+        );
+    }
+
+    #[test]
+    fn impossible_ranges_are_clamped() {
+        let mut file = ParsedFile::parse("é = 1\n".into());
+        file.apply_edit(&TextEdit {
+            range: TextRange::new(1, 500),
+            new_text: "x".into(),
+        });
+        assert_eq!(file.text(), "x");
+    }
+}

@@ -1,1 +1,15 @@
-//! placeholder
+//! brine's analysis: resolution of names and values over a workspace of per-file facts, and the rules.
+//!
+//! Invariants: synchronous and deterministic; never does I/O; never fails on broken code (facts of
+//! a half-typed file are analysed like any other).
+
+pub mod fix;
+mod resolve;
+pub mod rules;
+mod value;
+mod workspace;
+
+pub use resolve::{lookup_scope, ArgValue, Resolver};
+pub use rules::{check_file, rule, CheckOptions, Finding, Rule, Severity, RULES};
+pub use value::{Value, ValueSet};
+pub use workspace::{FileId, Workspace, WorkspaceFile};

@@ -131,7 +131,10 @@ pub enum BindingKind {
     /// `name = value`
     Value(ExprId),
     /// The `index`-th element of an unpacked value: `a, b = value`.
-    Unpacked { value: ExprId, index: u32 },
+    Unpacked {
+        value: ExprId,
+        index: u32,
+    },
     /// An element of an iterated value: `for x in value`, comprehensions.
     Iteration(ExprId),
     /// `with value as name`
@@ -139,7 +142,10 @@ pub enum BindingKind {
     /// `name += value` (and other augmented operators).
     Augmented(ExprId),
     /// A parameter of a function or lambda.
-    Param { function: FunctionId, index: u32 },
+    Param {
+        function: FunctionId,
+        index: u32,
+    },
     Function(FunctionId),
     Class(ClassId),
     /// `except E as name`, `del name`, match captures, star targets: nothing is known.
@@ -159,8 +165,14 @@ pub struct ImportTarget {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    Name { name: Name, scope: ScopeId },
-    Attribute { object: ExprId, attr: Name },
+    Name {
+        name: Name,
+        scope: ScopeId,
+    },
+    Attribute {
+        object: ExprId,
+        attr: Name,
+    },
     Call(CallId),
     Str(Box<str>),
     /// An f-string: literal pieces and interpolated expressions, in order.
@@ -170,7 +182,11 @@ pub enum Expr {
     Float,
     Bool(bool),
     NoneLit,
-    BinOp { op: BinOp, left: ExprId, right: ExprId },
+    BinOp {
+        op: BinOp,
+        left: ExprId,
+        right: ExprId,
+    },
     /// One of several values: `a if c else b`, `a or b`, `a and b`.
     Choice(Vec<ExprId>),
     Not(ExprId),
@@ -178,7 +194,10 @@ pub enum Expr {
     List(Vec<ExprId>),
     /// Dictionary display: `None` keys are `**spread` entries.
     Dict(Vec<(Option<ExprId>, ExprId)>),
-    Subscript { object: ExprId, index: ExprId },
+    Subscript {
+        object: ExprId,
+        index: ExprId,
+    },
     Await(ExprId),
     Starred(ExprId),
     Lambda(FunctionId),
@@ -246,7 +265,9 @@ impl Call {
     }
 
     pub fn double_star_args(&self) -> impl Iterator<Item = &Arg> {
-        self.args.iter().filter(|arg| arg.kind == ArgKind::DoubleStar)
+        self.args
+            .iter()
+            .filter(|arg| arg.kind == ArgKind::DoubleStar)
     }
 }
 

@@ -40,13 +40,26 @@ pub struct Suppressions {
 }
 
 impl Suppressions {
-    /// Finds suppression comments by scanning the text for `brine:` after a `#`. A `#` inside a string
-    /// literal that happens to spell a suppression would count too; that is harmless and keeps closed
-    /// files free of trees.
-    pub fn scan(text: &str) -> Self {
+    /// Finds suppression comments: lines mentioning `brine:` are scanned for a `#` that
+    /// `is_comment_at` confirms starts a comment (the lowering asks the tree), so a string literal
+    /// that spells a suppression does not suppress anything.
+    pub fn scan(text: &str, is_comment_at: impl Fn(usize) -> bool) -> Self {
         let mut suppressions = Suppressions::default();
-        for (line_number, line) in text.lines().enumerate() {
-            let Some(hash) = line.find('#') else { continue };
+        let mut line_start = 0;
+        for (line_number, line) in text.split('\n').enumerate() {
+            let this_line_start = line_start;
+            line_start += line.len() + 1;
+            if !line.contains("brine:") {
+                continue;
+            }
+            // The first `#` that starts a real comment (not one inside a string literal).
+            let Some(hash) = line
+                .match_indices('#')
+                .map(|(index, _)| index)
+                .find(|&index| is_comment_at(this_line_start + index))
+            else {
+                continue;
+            };
             let mut rest = &line[hash..];
             while let Some(found) = rest.find("brine:") {
                 rest = rest[found + "brine:".len()..].trim_start();
@@ -101,8 +114,9 @@ mod tests {
 
     #[test]
     fn line_and_file_suppressions() {
-        let text = "a  # brine: ignore[BRN101, BRN2]\nb # brine: ignore\n# brine: ignore-file[BRN104]\n";
-        let s = Suppressions::scan(text);
+        let text =
+            "a  # brine: ignore[BRN101, BRN2]\nb # brine: ignore\n# brine: ignore-file[BRN104]\n";
+        let s = Suppressions::scan(text, |_| true);
         assert!(s.is_suppressed("BRN101", &[0]));
         assert!(s.is_suppressed("BRN203", &[0]));
         assert!(!s.is_suppressed("BRN102", &[0]));

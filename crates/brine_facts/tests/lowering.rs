@@ -18,20 +18,35 @@ fn imports_bind_the_right_names() {
     let facts = lower_text(
         "import torch.serialization\nimport numpy as np\nfrom yaml import load as L, SafeLoader\nfrom ..pkg import mod\n",
     );
-    assert_eq!(names_in_module(&facts), ["L", "SafeLoader", "mod", "np", "torch"]);
+    assert_eq!(
+        names_in_module(&facts),
+        ["L", "SafeLoader", "mod", "np", "torch"]
+    );
     let scope = facts.scope(FileFacts::MODULE_SCOPE);
     let kind = |name: &str| facts.binding(scope.names[name][0]).kind.clone();
     assert_eq!(
         kind("torch"),
-        BindingKind::Import(ImportTarget { level: 0, module: "torch".into(), member: None })
+        BindingKind::Import(ImportTarget {
+            level: 0,
+            module: "torch".into(),
+            member: None
+        })
     );
     assert_eq!(
         kind("L"),
-        BindingKind::Import(ImportTarget { level: 0, module: "yaml".into(), member: Some("load".into()) })
+        BindingKind::Import(ImportTarget {
+            level: 0,
+            module: "yaml".into(),
+            member: Some("load".into())
+        })
     );
     assert_eq!(
         kind("mod"),
-        BindingKind::Import(ImportTarget { level: 2, module: "pkg".into(), member: Some("mod".into()) })
+        BindingKind::Import(ImportTarget {
+            level: 2,
+            module: "pkg".into(),
+            member: Some("mod".into())
+        })
     );
 }
 
@@ -41,7 +56,10 @@ fn calls_record_arguments_and_trailing_commas() {
     assert_eq!(facts.calls.len(), 2);
     let load = &facts.calls[0];
     assert!(load.trailing_comma);
-    assert!(matches!(facts.expr(load.keyword("weights_only").unwrap().value), Expr::Bool(true)));
+    assert!(matches!(
+        facts.expr(load.keyword("weights_only").unwrap().value),
+        Expr::Bool(true)
+    ));
     assert_eq!(facts.callee_name(CallId(0)), Some("load"));
     let f = &facts.calls[1];
     assert_eq!(f.args[0].kind, ArgKind::Star);
@@ -70,14 +88,18 @@ fn conditional_bindings_are_marked() {
 fn strings_concatenate_and_fstrings_keep_parts() {
     let facts = lower_text("A = 'ab' 'cd'\nB = f'./{x}'\n");
     assert!(facts.exprs.iter().any(|e| *e == Expr::Str("abcd".into())));
-    assert!(facts.exprs.iter().any(|e| matches!(e, Expr::FString(parts) if parts[0] == FStringPart::Literal("./".into()))));
+    assert!(facts.exprs.iter().any(
+        |e| matches!(e, Expr::FString(parts) if parts[0] == FStringPart::Literal("./".into()))
+    ));
 }
 
 #[test]
 fn calls_inside_broken_code_are_kept() {
     let facts = lower_text("def f(:\n    x = (\nimport pickle\npickle.loads(data)\n");
     assert!(facts.has_syntax_errors);
-    assert!(facts.call_ids().any(|c| facts.callee_name(c) == Some("loads")));
+    assert!(facts
+        .call_ids()
+        .any(|c| facts.callee_name(c) == Some("loads")));
 }
 
 #[test]

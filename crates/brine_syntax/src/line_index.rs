@@ -26,9 +26,8 @@ impl Default for LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            memchr::memchr_iter(b'\n', text.as_bytes()).map(|newline| newline as u32 + 1),
-        );
+        line_starts
+            .extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|newline| newline as u32 + 1));
         LineIndex {
             line_starts,
             len: text.len() as u32,
@@ -135,8 +134,14 @@ mod tests {
         assert_eq!(index.line_col_chars(d, text), LineCol { line: 1, col: 3 });
         assert_eq!(index.line_col_utf16(d, text), LineCol { line: 1, col: 4 });
         assert_eq!(index.offset_utf16(LineCol { line: 1, col: 4 }, text), d);
-        assert_eq!(index.offset_utf16(LineCol { line: 1, col: 99 }, text), d + 1);
-        assert_eq!(index.offset_utf16(LineCol { line: 99, col: 0 }, text), text.len() as u32);
+        assert_eq!(
+            index.offset_utf16(LineCol { line: 1, col: 99 }, text),
+            d + 1
+        );
+        assert_eq!(
+            index.offset_utf16(LineCol { line: 99, col: 0 }, text),
+            text.len() as u32
+        );
         assert_eq!(index.line_of(1000), 3);
     }
 }

@@ -121,7 +121,10 @@ mod tests {
             range: TextRange::empty(at),
             new_text: ", weights_only=True".into(),
         });
-        assert_eq!(file.text(), "import torch\ntorch.load(p, weights_only=True)\n");
+        assert_eq!(
+            file.text(),
+            "import torch\ntorch.load(p, weights_only=True)\n"
+        );
         let fresh = ParsedFile::parse(file.text().to_owned());
         assert_eq!(
             file.tree().root_node().to_sexp(),

@@ -17,7 +17,10 @@ impl TextRange {
 
     /// An empty range at `offset`, used for insertions.
     pub fn empty(offset: u32) -> Self {
-        TextRange { start: offset, end: offset }
+        TextRange {
+            start: offset,
+            end: offset,
+        }
     }
 
     pub fn len(self) -> u32 {

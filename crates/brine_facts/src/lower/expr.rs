@@ -43,7 +43,9 @@ impl<'a> Lowerer<'a> {
             "none" => Expr::NoneLit,
             "parenthesized_expression" => {
                 return match node.named_child(0) {
-                    Some(inner) if inner.kind() != "comment" => self.lower_expr(inner, scope, depth),
+                    Some(inner) if inner.kind() != "comment" => {
+                        self.lower_expr(inner, scope, depth)
+                    }
                     _ => self.add_expr(Expr::Unknown, range),
                 };
             }
@@ -102,7 +104,9 @@ impl<'a> Lowerer<'a> {
                 Expr::Walrus(value)
             }
             "lambda" => self.lower_lambda(node, scope, depth),
-            "list_comprehension" | "set_comprehension" | "generator_expression"
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
             | "dictionary_comprehension" => self.lower_comprehension(node, scope, depth),
             // Everything else (comparisons, unary operators, slices, ...) has no value brine can use,
             // but calls inside it still count.
@@ -253,7 +257,10 @@ impl<'a> Lowerer<'a> {
                 _ => return Expr::Bytes,
             }
         }
-        if parts.iter().all(|part| matches!(part, FStringPart::Literal(_))) {
+        if parts
+            .iter()
+            .all(|part| matches!(part, FStringPart::Literal(_)))
+        {
             let joined: String = parts
                 .iter()
                 .map(|part| match part {
@@ -388,7 +395,12 @@ impl<'a> Lowerer<'a> {
 
     /// Records parameters (defaults are evaluated in the enclosing scope) and binds them in the
     /// function's own scope.
-    pub(super) fn lower_parameters(&mut self, parameters: Node, function: FunctionId, outer: ScopeId) {
+    pub(super) fn lower_parameters(
+        &mut self,
+        parameters: Node,
+        function: FunctionId,
+        outer: ScopeId,
+    ) {
         let body_scope = self.facts.function(function).scope;
         let mut keyword_only = false;
         let mut cursor = parameters.walk();
@@ -448,7 +460,12 @@ impl<'a> Lowerer<'a> {
                 range: range_of(name_node),
                 unconditional: true,
             };
-            self.bind(body_scope, &name, BindingKind::Param { function, index }, site);
+            self.bind(
+                body_scope,
+                &name,
+                BindingKind::Param { function, index },
+                site,
+            );
         }
     }
 }

@@ -24,7 +24,7 @@ pub fn lower(file: &ParsedFile) -> FileFacts {
         text,
         facts: FileFacts {
             line_index: LineIndex::new(text),
-            suppressions: Suppressions::scan(text),
+            suppressions: Suppressions::scan(text, |offset| is_comment_at(file, offset)),
             has_syntax_errors: file.has_errors(),
             ..FileFacts::default()
         },
@@ -34,6 +34,13 @@ pub fn lower(file: &ParsedFile) -> FileFacts {
     lowerer.lower_module(file.tree().root_node(), module);
     lowerer.relocate_declared_bindings();
     lowerer.facts
+}
+
+fn is_comment_at(file: &ParsedFile, offset: usize) -> bool {
+    file.tree()
+        .root_node()
+        .descendant_for_byte_range(offset, offset + 1)
+        .is_some_and(|node| node.kind() == "comment" && node.start_byte() == offset)
 }
 
 /// Parses and lowers `text` in one step (the tree is dropped).

@@ -72,8 +72,12 @@ impl<'a> Lowerer<'a> {
         };
         let mut cursor = node.walk();
         match node.kind() {
-            "comment" | "pass_statement" | "break_statement" | "continue_statement"
-            | "future_import_statement" | "type_alias_statement" => {}
+            "comment"
+            | "pass_statement"
+            | "break_statement"
+            | "continue_statement"
+            | "future_import_statement"
+            | "type_alias_statement" => {}
             "expression_statement" => {
                 for child in node.named_children(&mut cursor) {
                     match child.kind() {
@@ -173,8 +177,8 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            "if_statement" | "elif_clause" | "while_statement" | "try_statement" | "else_clause"
-            | "finally_clause" | "match_statement" | "case_clause" => {
+            "if_statement" | "elif_clause" | "while_statement" | "try_statement"
+            | "else_clause" | "finally_clause" | "match_statement" | "case_clause" => {
                 let mut nested = Vec::new();
                 for child in node.named_children(&mut cursor) {
                     match child.kind() {
@@ -310,7 +314,9 @@ impl<'a> Lowerer<'a> {
             "identifier" => {
                 let kind = match source {
                     TargetSource::Value(value) => BindingKind::Value(value),
-                    TargetSource::Element { value, index } => BindingKind::Unpacked { value, index },
+                    TargetSource::Element { value, index } => {
+                        BindingKind::Unpacked { value, index }
+                    }
                     TargetSource::Iteration(value) => BindingKind::Iteration(value),
                     TargetSource::With(value) => BindingKind::With(value),
                     TargetSource::Augmented(value) => BindingKind::Augmented(value),
@@ -352,7 +358,8 @@ impl<'a> Lowerer<'a> {
                     .child_by_field_name("object")
                     .map(|object| self.lower_expr(object, scope, 0));
                 let attr = target.child_by_field_name("attribute");
-                if let (Some(object), Some(attr), TargetSource::Value(value)) = (object, attr, source)
+                if let (Some(object), Some(attr), TargetSource::Value(value)) =
+                    (object, attr, source)
                 {
                     let attr = self.node_text(attr).into();
                     self.facts.attribute_writes.push(AttributeWrite {
@@ -525,8 +532,5 @@ fn in_source_order(mut work: Vec<Work>) -> Vec<Work> {
 
 /// A dotted name with the whitespace and comments tree-sitter allows inside it removed.
 fn dotted(text: &str) -> String {
-    text.split('.')
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(".")
+    text.split('.').map(str::trim).collect::<Vec<_>>().join(".")
 }

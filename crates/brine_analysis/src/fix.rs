@@ -1,0 +1,101 @@
+//! Fixes: text edits attached to findings, built from facts alone (no tree, no text needed).
+
+use brine_facts::{Call, FileFacts};
+use brine_syntax::TextRange;
+
+/// Whether `brine check --fix` may apply a fix on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applicability {
+    /// Keeps behaviour for valid inputs: applied by `--fix`.
+    Safe,
+    /// May change behaviour (refuse a checkpoint, drop a custom model): applied by `--fix --unsafe-fixes`.
+    Unsafe,
+    /// A suggestion that needs more than an edit (new dependency, new file format): shown only.
+    DisplayOnly,
+}
+
+/// A replacement of the bytes in `range`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub range: TextRange,
+    pub new_text: String,
+}
+
+/// A named set of edits that resolves a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::DisplayOnly => "display-only",
+        }
+    }
+}
+
+impl Fix {
+    pub fn new(title: impl Into<String>, applicability: Applicability, edits: Vec<Edit>) -> Self {
+        Fix {
+            title: title.into(),
+            applicability,
+            edits,
+        }
+    }
+}
+
+/// Inserts `keyword=value` as the last argument: after the last argument (before any trailing comma,
+/// so multi-line calls stay valid) or inside empty parentheses.
+pub fn add_keyword(call: &Call, text: &str) -> Edit {
+    match call.args.last() {
+        Some(last) => Edit {
+            range: TextRange::empty(last.range.end),
+            new_text: format!(", {text}"),
+        },
+        None => Edit {
+            range: TextRange::empty(call.args_range.start + 1),
+            new_text: text.to_owned(),
+        },
+    }
+}
+
+/// Replaces the expression at `range` by `text`.
+pub fn replace(range: TextRange, text: &str) -> Edit {
+    Edit {
+        range,
+        new_text: text.to_owned(),
+    }
+}
+
+/// Removes the argument at `range` together with the comma that separates it from its neighbour.
+pub fn remove_argument(call: &Call, range: TextRange) -> Edit {
+    let index = call.args.iter().position(|arg| arg.range == range);
+    let Some(index) = index else {
+        return replace(range, "");
+    };
+    let removed = if let Some(next) = call.args.get(index + 1) {
+        TextRange::new(range.start, next.range.start)
+    } else if let Some(previous) = index.checked_sub(1).map(|i| &call.args[i]) {
+        TextRange::new(previous.range.end, range.end)
+    } else if call.trailing_comma {
+        // The only argument, followed by a comma: remove up to the closing parenthesis.
+        TextRange::new(
+            range.start,
+            call.args_range.end.saturating_sub(1).max(range.end),
+        )
+    } else {
+        range
+    };
+    replace(removed, "")
+}
+
+/// The range of the last name of an attribute callee (`load` in `yaml.load`).
+pub fn attribute_name_range(facts: &FileFacts, call: &Call, attr: &str) -> TextRange {
+    let callee = facts.expr_range(call.callee);
+    TextRange::new(callee.end - attr.len() as u32, callee.end)
+}

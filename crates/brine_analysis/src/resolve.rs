@@ -1,0 +1,830 @@
+//! Resolution: what values an expression can take, following names through scopes, imports
+//! (across workspace modules), constants, attributes, calls and parameters.
+//!
+//! The resolver is flow-insensitive with one refinement: inside the scope that binds a name, only
+//! bindings textually before the use count, and an unconditional binding hides the ones before it.
+//! That is what makes `import pickle; pickle = Codec(); pickle.loads(x)` not the library while
+//! `try: import cPickle as pickle / except ImportError: import pickle` is both.
+//!
+//! Recursion through the workspace (re-exports, parameters that reach their own call sites) is cut by
+//! an in-progress set and a depth bound, so resolution always terminates.
+
+use brine_facts::{
+    BinOp, BindingId, BindingKind, CallId, ClassId, Expr, ExprId, FStringPart, FileFacts,
+    FunctionId, ImportTarget, ParamKind, ScopeId, ScopeKind,
+};
+use rustc_hash::FxHashSet;
+
+use crate::value::{Value, ValueSet};
+use crate::workspace::{FileId, Workspace};
+
+/// How deep resolution may chain (binding -> import -> module member -> ...) before giving up.
+const MAX_DEPTH: u32 = 40;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Expr(FileId, ExprId),
+    Binding(FileId, BindingId),
+    Param(FileId, FunctionId, u32),
+    Return(FileId, FunctionId),
+    Member(FileId, Box<str>),
+}
+
+/// Resolves expressions to [`ValueSet`]s within one workspace.
+pub struct Resolver<'w> {
+    workspace: &'w Workspace,
+    in_progress: FxHashSet<Key>,
+    depth: u32,
+}
+
+/// An argument of a call, as far as a rule needs to judge it.
+#[derive(Debug)]
+pub enum ArgValue {
+    /// Not passed, and no `**kwargs` could carry it.
+    Absent,
+    /// Passed (or found in a `**{...}` dictionary display), with its values.
+    Passed {
+        values: ValueSet,
+        arg: Option<brine_facts::Arg>,
+    },
+    /// Not passed explicitly, but an unresolvable `**kwargs` may carry it.
+    MaybeInKwargs,
+}
+
+impl<'w> Resolver<'w> {
+    pub fn new(workspace: &'w Workspace) -> Self {
+        Resolver {
+            workspace,
+            in_progress: FxHashSet::default(),
+            depth: 0,
+        }
+    }
+
+    pub fn workspace(&self) -> &'w Workspace {
+        self.workspace
+    }
+
+    fn facts(&self, file: FileId) -> &'w FileFacts {
+        &self.workspace.file(file).facts
+    }
+
+    /// Runs `compute` unless `key` is already being computed (a cycle) or the chain is too deep.
+    fn guarded(&mut self, key: Key, compute: impl FnOnce(&mut Self) -> ValueSet) -> ValueSet {
+        if self.depth >= MAX_DEPTH {
+            return ValueSet::unknown();
+        }
+        if !self.in_progress.insert(key.clone()) {
+            return ValueSet::default();
+        }
+        self.depth += 1;
+        let result = compute(self);
+        self.depth -= 1;
+        self.in_progress.remove(&key);
+        result
+    }
+
+    /// Every value `expr` (in `file`) can take.
+    pub fn eval(&mut self, file: FileId, expr: ExprId) -> ValueSet {
+        self.guarded(Key::Expr(file, expr), |this| this.eval_uncached(file, expr))
+    }
+
+    fn eval_uncached(&mut self, file: FileId, expr: ExprId) -> ValueSet {
+        let facts = self.facts(file);
+        match facts.expr(expr) {
+            Expr::Name { name, scope } => {
+                let offset = facts.expr_range(expr).start;
+                self.eval_name(file, name, *scope, offset)
+            }
+            Expr::Attribute { object, attr } => {
+                let objects = self.eval(file, *object).or_unknown();
+                let mut values = ValueSet::default();
+                for object in objects {
+                    values.extend(self.attribute(&object, attr));
+                }
+                values
+            }
+            Expr::Call(call) => self.call_result(file, *call),
+            Expr::Str(text) => ValueSet::one(Value::Str(text.clone())),
+            Expr::FString(parts) => self.eval_fstring(file, parts),
+            Expr::Int(i) => ValueSet::one(Value::Int(*i)),
+            Expr::Bool(b) => ValueSet::one(Value::Bool(*b)),
+            Expr::NoneLit => ValueSet::one(Value::None),
+            Expr::BinOp { op, left, right } => self.eval_binop(file, *op, *left, *right),
+            Expr::Choice(options) => {
+                let mut values = ValueSet::default();
+                for option in options.clone() {
+                    values.extend(self.eval(file, option));
+                }
+                values
+            }
+            Expr::Not(inner) => self
+                .eval(file, *inner)
+                .or_unknown()
+                .into_iter()
+                .map(|value| {
+                    value
+                        .truthiness()
+                        .map_or(Value::Unknown, |t| Value::Bool(!t))
+                })
+                .collect(),
+            Expr::Dict(_) => ValueSet::one(Value::Dict(file, expr)),
+            Expr::Tuple(_) | Expr::List(_) => ValueSet::one(Value::Sequence(file, expr)),
+            Expr::Subscript { object, index } => self.eval_subscript(file, *object, *index),
+            Expr::Await(inner) | Expr::Walrus(inner) => self.eval(file, *inner),
+            Expr::Lambda(function) => ValueSet::one(Value::Function(file, *function)),
+            Expr::Starred(_) | Expr::Bytes | Expr::Float | Expr::Unknown => ValueSet::unknown(),
+        }
+    }
+
+    fn eval_fstring(&mut self, file: FileId, parts: &[FStringPart]) -> ValueSet {
+        let mut text = String::new();
+        for part in parts {
+            match part {
+                FStringPart::Literal(literal) => text.push_str(literal),
+                FStringPart::Interpolation(expr) => {
+                    let values = self.eval(file, *expr);
+                    match values.iter().collect::<Vec<_>>().as_slice() {
+                        [Value::Str(s)] => text.push_str(s),
+                        _ if text.is_empty() => return ValueSet::unknown(),
+                        _ => return ValueSet::one(Value::StrPrefix(text.into())),
+                    }
+                }
+            }
+        }
+        ValueSet::one(Value::Str(text.into()))
+    }
+
+    fn eval_binop(&mut self, file: FileId, op: BinOp, left: ExprId, right: ExprId) -> ValueSet {
+        let lefts = self.eval(file, left).or_unknown();
+        match op {
+            BinOp::Add => {
+                let rights = self.eval(file, right).or_unknown();
+                let mut values = ValueSet::default();
+                for l in lefts.iter() {
+                    for r in rights.iter() {
+                        values.push(match (l, r) {
+                            (Value::Str(a), Value::Str(b)) => Value::Str(format!("{a}{b}").into()),
+                            (Value::Str(a) | Value::StrPrefix(a), _) => Value::StrPrefix(a.clone()),
+                            (Value::Int(a), Value::Int(b)) => {
+                                a.checked_add(*b).map_or(Value::Unknown, Value::Int)
+                            }
+                            _ => Value::Unknown,
+                        });
+                    }
+                }
+                values
+            }
+            // `Path(...) / "name"` stays a local path.
+            BinOp::Div if lefts.iter().any(|v| *v == Value::LocalPath) => {
+                ValueSet::one(Value::LocalPath)
+            }
+            _ => {
+                self.eval(file, right);
+                ValueSet::unknown()
+            }
+        }
+    }
+
+    fn eval_subscript(&mut self, file: FileId, object: ExprId, index: ExprId) -> ValueSet {
+        let objects = self.eval(file, object).or_unknown();
+        let keys = self.eval(file, index).or_unknown();
+        let mut values = ValueSet::default();
+        for object in objects {
+            match object {
+                Value::Dict(dict_file, dict) => {
+                    for key in keys.iter() {
+                        match key.as_str() {
+                            Some(key) => values.extend(
+                                self.dict_entry(dict_file, dict, key)
+                                    .unwrap_or_else(ValueSet::unknown),
+                            ),
+                            None => values.push(Value::Unknown),
+                        }
+                    }
+                }
+                Value::Sequence(seq_file, seq) => {
+                    for key in keys.iter() {
+                        let element = match key {
+                            Value::Int(i) => self.sequence_element(seq_file, seq, *i),
+                            _ => None,
+                        };
+                        values.extend(element.unwrap_or_else(ValueSet::unknown));
+                    }
+                }
+                _ => values.push(Value::Unknown),
+            }
+        }
+        values
+    }
+
+    /// The values stored under a string key of a dictionary display, if the key is there.
+    pub fn dict_entry(&mut self, file: FileId, dict: ExprId, key: &str) -> Option<ValueSet> {
+        let Expr::Dict(entries) = self.facts(file).expr(dict) else {
+            return None;
+        };
+        let mut found = None;
+        for (entry_key, value) in entries.clone() {
+            let Some(entry_key) = entry_key else { continue };
+            let matches = self
+                .eval(file, entry_key)
+                .iter()
+                .any(|k| k.as_str() == Some(key));
+            if matches {
+                found = Some(self.eval(file, value));
+            }
+        }
+        found
+    }
+
+    fn sequence_element(&mut self, file: FileId, seq: ExprId, index: i64) -> Option<ValueSet> {
+        let (Expr::Tuple(items) | Expr::List(items)) = self.facts(file).expr(seq) else {
+            return None;
+        };
+        if items
+            .iter()
+            .any(|&item| matches!(self.facts(file).expr(item), Expr::Starred(_)))
+        {
+            return None;
+        }
+        let position = if index < 0 {
+            items.len() as i64 + index
+        } else {
+            index
+        };
+        let item = *items.get(usize::try_from(position).ok()?)?;
+        Some(self.eval(file, item))
+    }
+
+    // ---- names -------------------------------------------------------------------------------
+
+    /// Resolves a name used at `offset` in `scope` with Python's scoping rules.
+    fn eval_name(&mut self, file: FileId, name: &str, scope: ScopeId, offset: u32) -> ValueSet {
+        let facts = self.facts(file);
+        let Some(owner) = lookup_scope(facts, name, scope) else {
+            return self.unbound_name(file, name);
+        };
+        let use_offset = (owner == scope).then_some(offset);
+        let bindings = reaching_bindings(facts, owner, name, use_offset);
+        if bindings.is_empty() {
+            // Used before any binding in its own scope: Python would raise; nothing is known.
+            return ValueSet::unknown();
+        }
+        let mut values = ValueSet::default();
+        for binding in bindings {
+            values.extend(self.eval_binding(file, binding));
+        }
+        values
+    }
+
+    /// A name bound nowhere in the file: a star import may provide it, else it is a builtin.
+    fn unbound_name(&mut self, file: FileId, name: &str) -> ValueSet {
+        let facts = self.facts(file);
+        let mut values = ValueSet::default();
+        for target in facts.star_imports.clone() {
+            if let Some(module) = self.import_module_path(file, &target) {
+                values.extend(self.resolve_qualified(&format!("{module}.{name}")));
+            }
+        }
+        values.push(Value::Qualified(format!("builtins.{name}").into()));
+        values
+    }
+
+    fn eval_binding(&mut self, file: FileId, binding: BindingId) -> ValueSet {
+        self.guarded(Key::Binding(file, binding), |this| {
+            let facts = this.facts(file);
+            match &facts.binding(binding).kind {
+                BindingKind::Import(target) => this.resolve_import(file, target),
+                BindingKind::Value(expr) => this.eval(file, *expr),
+                BindingKind::Unpacked { value, index } => this
+                    .sequence_element(file, *value, i64::from(*index))
+                    .unwrap_or_else(ValueSet::unknown),
+                BindingKind::Param { function, index } => {
+                    this.param_values(file, *function, *index)
+                }
+                BindingKind::Function(function) => ValueSet::one(Value::Function(file, *function)),
+                BindingKind::Class(class) => ValueSet::one(Value::Class(file, *class)),
+                BindingKind::Iteration(_)
+                | BindingKind::With(_)
+                | BindingKind::Augmented(_)
+                | BindingKind::Unknown => ValueSet::unknown(),
+            }
+        })
+    }
+
+    // ---- imports and modules -----------------------------------------------------------------
+
+    /// The absolute dotted module an import statement names (without its member).
+    fn import_module_path(&self, file: FileId, target: &ImportTarget) -> Option<String> {
+        if target.level == 0 {
+            return Some(target.module.clone());
+        }
+        let this = self.workspace.file(file);
+        let mut package: Vec<&str> = this.module.split('.').collect();
+        if !this.is_package {
+            package.pop();
+        }
+        for _ in 1..target.level {
+            package.pop()?;
+        }
+        if !target.module.is_empty() {
+            package.push(&target.module);
+        }
+        Some(package.join(".")).filter(|p| !p.is_empty())
+    }
+
+    fn resolve_import(&mut self, file: FileId, target: &ImportTarget) -> ValueSet {
+        let Some(module) = self.import_module_path(file, target) else {
+            return ValueSet::unknown();
+        };
+        match &target.member {
+            Some(member) => self.resolve_qualified(&format!("{module}.{member}")),
+            None => self.resolve_qualified(&module),
+        }
+    }
+
+    /// Resolves a dotted name: into the workspace when a workspace module is a prefix of it,
+    /// otherwise it stays a library name.
+    pub fn resolve_qualified(&mut self, name: &str) -> ValueSet {
+        let first = name.split('.').next().unwrap_or(name);
+        if !self.workspace.has_top_level(first) {
+            return ValueSet::one(Value::Qualified(name.into()));
+        }
+        let parts: Vec<&str> = name.split('.').collect();
+        for split in (1..=parts.len()).rev() {
+            let Some(module) = self.workspace.module(&parts[..split].join(".")) else {
+                continue;
+            };
+            let mut values = ValueSet::one(Value::Module(module));
+            for attr in &parts[split..] {
+                let mut next = ValueSet::default();
+                for value in values {
+                    next.extend(self.attribute(&value, attr));
+                }
+                values = next;
+            }
+            return values.or_unknown();
+        }
+        ValueSet::one(Value::Qualified(name.into()))
+    }
+
+    /// A module-level name of a workspace module, as another module importing it sees it.
+    fn module_member(&mut self, file: FileId, name: &str) -> ValueSet {
+        self.guarded(Key::Member(file, name.into()), |this| {
+            let facts = this.facts(file);
+            let scope = FileFacts::MODULE_SCOPE;
+            if facts.scope(scope).names.contains_key(name) {
+                let mut values = ValueSet::default();
+                for binding in reaching_bindings(facts, scope, name, None) {
+                    values.extend(this.eval_binding(file, binding));
+                }
+                return values;
+            }
+            let this_file = this.workspace.file(file);
+            let submodule = format!("{}.{name}", this_file.module);
+            if let Some(sub) = this.workspace.module(&submodule) {
+                return ValueSet::one(Value::Module(sub));
+            }
+            let mut values = ValueSet::default();
+            for target in facts.star_imports.clone() {
+                if let Some(module) = this.import_module_path(file, &target) {
+                    values.extend(this.resolve_qualified(&format!("{module}.{name}")));
+                }
+            }
+            if values.is_empty() {
+                // Lazily populated packages (`_LazyModule`) and C extensions: keep the name.
+                values.push(Value::Qualified(submodule.into()));
+            }
+            values
+        })
+    }
+
+    // ---- attributes --------------------------------------------------------------------------
+
+    /// The values of `value.attr`.
+    pub fn attribute(&mut self, value: &Value, attr: &str) -> ValueSet {
+        match value {
+            Value::Qualified(name) => self.resolve_qualified(&format!("{name}.{attr}")),
+            Value::Instance(class) => {
+                ValueSet::one(Value::Qualified(format!("{class}.{attr}").into()))
+            }
+            Value::Module(file) => self.module_member(*file, attr),
+            Value::Class(file, class) => self.class_member(*file, *class, attr, false),
+            Value::InstanceOf(file, class) => self.class_member(*file, *class, attr, true),
+            Value::Super(file, class) => {
+                let mut values = ValueSet::default();
+                for base in self.class_bases(*file, *class) {
+                    values.extend(self.attribute(&base, attr));
+                }
+                values.or_unknown()
+            }
+            _ => ValueSet::unknown(),
+        }
+    }
+
+    /// The values of the bases of a workspace class.
+    pub fn class_bases(&mut self, file: FileId, class: ClassId) -> ValueSet {
+        let mut values = ValueSet::default();
+        for base in self.facts(file).class(class).bases.clone() {
+            values.extend(self.eval(file, base));
+        }
+        values
+    }
+
+    fn class_member(
+        &mut self,
+        file: FileId,
+        class: ClassId,
+        attr: &str,
+        on_instance: bool,
+    ) -> ValueSet {
+        let facts = self.facts(file);
+        let scope = facts.class(class).scope;
+        let mut values = ValueSet::default();
+        if facts.scope(scope).names.contains_key(attr) {
+            for binding in reaching_bindings(facts, scope, attr, None) {
+                values.extend(self.eval_binding(file, binding));
+            }
+        }
+        if on_instance {
+            values.extend(self.instance_attribute_writes(file, class, attr));
+        }
+        if values.is_empty() {
+            for base in self.class_bases(file, class) {
+                values.extend(self.attribute(&base, attr));
+            }
+        }
+        values.or_unknown()
+    }
+
+    /// Values assigned to `self.attr` in the methods of `class`.
+    fn instance_attribute_writes(&mut self, file: FileId, class: ClassId, attr: &str) -> ValueSet {
+        let facts = self.facts(file);
+        let mut values = ValueSet::default();
+        for write in &facts.attribute_writes {
+            if &*write.attr != attr {
+                continue;
+            }
+            let Expr::Name { name, .. } = facts.expr(write.object) else {
+                continue;
+            };
+            let Some(function) = facts.enclosing_function(write.scope) else {
+                continue;
+            };
+            let function = facts.function(function);
+            let is_self = function.class == Some(class)
+                && function.params.first().is_some_and(|p| p.name == *name);
+            if is_self {
+                values.extend(self.eval(file, write.value));
+            }
+        }
+        values
+    }
+
+    // ---- calls and parameters ----------------------------------------------------------------
+
+    /// The values a call returns.
+    pub fn call_result(&mut self, file: FileId, call: CallId) -> ValueSet {
+        let facts = self.facts(file);
+        let callee = facts.call(call).callee;
+        let callees = self.eval(file, callee).or_unknown();
+        let mut values = ValueSet::default();
+        for callee in callees {
+            match callee {
+                Value::Qualified(name) => {
+                    values.extend(self.library_call_result(file, call, &name))
+                }
+                Value::Class(class_file, class) => {
+                    values.push(Value::InstanceOf(class_file, class))
+                }
+                Value::Function(function_file, function) => {
+                    values.extend(self.function_returns(function_file, function))
+                }
+                _ => values.push(Value::Unknown),
+            }
+        }
+        values
+    }
+
+    fn function_returns(&mut self, file: FileId, function: FunctionId) -> ValueSet {
+        self.guarded(Key::Return(file, function), |this| {
+            let returns = this.facts(file).function(function).returns.clone();
+            if returns.is_empty() {
+                return ValueSet::one(Value::None);
+            }
+            let mut values = ValueSet::default();
+            for expr in returns {
+                values.extend(this.eval(file, expr));
+            }
+            values
+        })
+    }
+
+    /// What calling a library function returns, for the few functions that matter to resolution.
+    fn library_call_result(&mut self, file: FileId, call: CallId, name: &str) -> ValueSet {
+        let facts = self.facts(file);
+        let data = facts.call(call);
+        let arg = |index: usize| data.positional(index).map(|arg| arg.value);
+        match name {
+            "importlib.import_module" | "builtins.__import__" => match arg(0) {
+                Some(module) => {
+                    let names = self.eval(file, module);
+                    let mut values = ValueSet::default();
+                    for module in names {
+                        match module {
+                            Value::Str(module) => values.extend(self.resolve_qualified(&module)),
+                            _ => values.push(Value::Unknown),
+                        }
+                    }
+                    values
+                }
+                None => ValueSet::unknown(),
+            },
+            "builtins.getattr" => {
+                let (Some(object), Some(attr)) = (arg(0), arg(1)) else {
+                    return ValueSet::unknown();
+                };
+                let objects = self.eval(file, object).or_unknown();
+                let attrs = self.eval(file, attr).or_unknown();
+                let mut values = ValueSet::default();
+                for object in objects.iter() {
+                    for attr in attrs.iter() {
+                        match attr.as_str() {
+                            Some(attr) => values.extend(self.attribute(object, attr)),
+                            None => values.push(Value::Unknown),
+                        }
+                    }
+                }
+                if let Some(default) = arg(2) {
+                    values.extend(self.eval(file, default));
+                }
+                values
+            }
+            "builtins.str" | "os.fspath" => match arg(0) {
+                Some(value) => self.eval(file, value),
+                None => ValueSet::one(Value::Str("".into())),
+            },
+            "builtins.super" => match facts
+                .enclosing_function(data.scope)
+                .and_then(|f| facts.function(f).class)
+            {
+                Some(class) => ValueSet::one(Value::Super(file, class)),
+                None => ValueSet::unknown(),
+            },
+            "os.path.join" | "os.path.abspath" | "os.path.expanduser" | "os.path.realpath"
+            | "os.path.normpath" | "os.path.dirname" | "os.getcwd" | "pathlib.Path"
+            | "pathlib.PurePath" | "pathlib.PosixPath" | "pathlib.Path.home"
+            | "pathlib.Path.cwd" => ValueSet::one(Value::LocalPath),
+            _ if name.ends_with(".from_pretrained") => {
+                // `AutoModel.from_pretrained(...)` returns a loaded model, not a model id.
+                ValueSet::one(Value::Instance(
+                    name.trim_end_matches(".from_pretrained").into(),
+                ))
+            }
+            _ => {
+                let last = name.rsplit('.').next().unwrap_or(name);
+                if last.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    ValueSet::one(Value::Instance(name.into()))
+                } else {
+                    ValueSet::unknown()
+                }
+            }
+        }
+    }
+
+    /// Values a parameter can take: its default and what the workspace's call sites pass.
+    fn param_values(&mut self, file: FileId, function: FunctionId, index: u32) -> ValueSet {
+        self.guarded(Key::Param(file, function, index), |this| {
+            let facts = this.facts(file);
+            let data = facts.function(function);
+            let param = &data.params[index as usize];
+            if matches!(param.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
+                return ValueSet::unknown();
+            }
+            if index == 0 {
+                if let Some(class) = data.class {
+                    if !data.is_static(facts) {
+                        let is_classmethod = data.decorators.iter().any(|&d| {
+                            matches!(facts.expr(d), Expr::Name { name, .. } if &**name == "classmethod")
+                        });
+                        return ValueSet::one(if is_classmethod {
+                            Value::Class(file, class)
+                        } else {
+                            Value::InstanceOf(file, class)
+                        });
+                    }
+                }
+            }
+            let default = param.default;
+            let name = param.name.clone();
+            let kind = param.kind;
+            let sites = this.call_sites(file, function);
+            if sites.is_empty() {
+                return match default {
+                    Some(default) => this.eval(file, default),
+                    None => ValueSet::unknown(),
+                };
+            }
+            let mut values = ValueSet::default();
+            for (site_file, call, implicit_first) in sites {
+                let position = (index as usize).checked_sub(usize::from(implicit_first));
+                let position = position.filter(|_| kind != ParamKind::KeywordOnly);
+                let keyword = (kind != ParamKind::PositionalOnly).then_some(&*name);
+                match this.call_argument(site_file, call, position, keyword) {
+                    ArgValue::Passed { values: passed, .. } => values.extend(passed),
+                    ArgValue::MaybeInKwargs => values.push(Value::Unknown),
+                    ArgValue::Absent => match default {
+                        Some(default) => values.extend(this.eval(file, default)),
+                        None => values.push(Value::Unknown),
+                    },
+                }
+            }
+            values
+        })
+    }
+
+    /// Calls in the workspace that call `function` (directly, as a method, or as a constructor
+    /// for `__init__`), with whether the call supplies the first parameter implicitly.
+    pub fn call_sites(
+        &mut self,
+        file: FileId,
+        function: FunctionId,
+    ) -> Vec<(FileId, CallId, bool)> {
+        let facts = self.facts(file);
+        let data = facts.function(function);
+        let is_method = data.class.is_some() && !data.is_static(facts);
+        let (name, constructor_of) = match (data.class, &*data.name) {
+            (Some(class), "__init__") => (facts.class(class).name.clone(), Some(class)),
+            _ => (data.name.clone(), None),
+        };
+        let mut sites = Vec::new();
+        for &(site_file, call) in self.workspace.calls_named(&name) {
+            let callee = self.facts(site_file).call(call).callee;
+            let callees = self.eval(site_file, callee);
+            let calls_it = callees.iter().any(|value| match (value, constructor_of) {
+                (Value::Function(f, id), None) => *f == file && *id == function,
+                (Value::Class(f, class), Some(target)) => *f == file && *class == target,
+                _ => false,
+            });
+            if !calls_it {
+                continue;
+            }
+            let implicit_first = constructor_of.is_some()
+                || (is_method && self.is_bound_method_call(site_file, callee));
+            sites.push((site_file, call, implicit_first));
+        }
+        sites
+    }
+
+    /// True when `callee` is `obj.method` with `obj` an instance (or `cls`/`super()`), so Python
+    /// passes `obj` as the first argument.
+    fn is_bound_method_call(&mut self, file: FileId, callee: ExprId) -> bool {
+        let Expr::Attribute { object, .. } = self.facts(file).expr(callee) else {
+            return false;
+        };
+        let object = *object;
+        self.eval(file, object).iter().any(|v| {
+            matches!(
+                v,
+                Value::InstanceOf(..) | Value::Super(..) | Value::Class(..)
+            )
+        })
+    }
+
+    /// One argument of a call by position and/or keyword, reading `**{...}` displays.
+    pub fn call_argument(
+        &mut self,
+        file: FileId,
+        call: CallId,
+        position: Option<usize>,
+        keyword: Option<&str>,
+    ) -> ArgValue {
+        let data = self.facts(file).call(call);
+        let explicit = keyword
+            .and_then(|k| data.keyword(k))
+            .or_else(|| position.and_then(|p| data.positional(p)))
+            .cloned();
+        if let Some(arg) = explicit {
+            let values = self.eval(file, arg.value).or_unknown();
+            return ArgValue::Passed {
+                values,
+                arg: Some(arg),
+            };
+        }
+        if position.is_some() && data.has_star_args() {
+            return ArgValue::MaybeInKwargs;
+        }
+        let Some(keyword) = keyword else {
+            return ArgValue::Absent;
+        };
+        let spreads: Vec<ExprId> = data.double_star_args().map(|arg| arg.value).collect();
+        let mut maybe = false;
+        let mut found = ValueSet::default();
+        for spread in spreads {
+            for dict in self.eval(file, spread).or_unknown() {
+                match dict {
+                    Value::Dict(dict_file, dict) => {
+                        if self.dict_has_spread(dict_file, dict) {
+                            maybe = true;
+                        }
+                        if let Some(values) = self.dict_entry(dict_file, dict, keyword) {
+                            found.extend(values);
+                        }
+                    }
+                    _ => maybe = true,
+                }
+            }
+        }
+        if !found.is_empty() {
+            ArgValue::Passed {
+                values: found,
+                arg: None,
+            }
+        } else if maybe {
+            ArgValue::MaybeInKwargs
+        } else {
+            ArgValue::Absent
+        }
+    }
+
+    fn dict_has_spread(&self, file: FileId, dict: ExprId) -> bool {
+        matches!(self.facts(file).expr(dict), Expr::Dict(entries) if entries.iter().any(|(key, _)| key.is_none()))
+    }
+
+    /// The library name a callee value stands for: a library name, or a definition inside a
+    /// workspace copy of a library package (when brine checks `transformers` itself).
+    pub fn library_name(&self, value: &Value) -> Option<String> {
+        match value {
+            Value::Qualified(name) => Some(name.to_string()),
+            Value::Function(file, function) => {
+                let workspace_file = self.workspace.file(*file);
+                let facts = &workspace_file.facts;
+                let data = facts.function(*function);
+                let owner = match data.class {
+                    Some(class) => format!("{}.{}", workspace_file.module, facts.class(class).name),
+                    None => workspace_file.module.clone(),
+                };
+                Some(format!("{owner}.{}", data.name))
+            }
+            Value::Class(file, class) => {
+                let workspace_file = self.workspace.file(*file);
+                Some(format!(
+                    "{}.{}",
+                    workspace_file.module,
+                    workspace_file.facts.class(*class).name
+                ))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The scope that binds `name` for a use in `scope`, following Python's LEGB rule (class bodies are
+/// not visible from functions nested in them).
+pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<ScopeId> {
+    let start = facts.scope(scope);
+    if start.globals.contains(name) {
+        return facts
+            .scope(FileFacts::MODULE_SCOPE)
+            .names
+            .contains_key(name)
+            .then_some(FileFacts::MODULE_SCOPE);
+    }
+    let mut current = scope;
+    loop {
+        let data = facts.scope(current);
+        let visible = current == scope || !matches!(data.kind, ScopeKind::Class(_));
+        if visible && data.names.contains_key(name) {
+            return Some(current);
+        }
+        current = data.parent?;
+    }
+}
+
+/// The bindings of `name` in `scope` that can reach a use: at `use_offset` in the same scope, or
+/// (`None`) from a nested scope or another module, where every binding of the scope may have run.
+/// In both cases an unconditional binding hides the bindings before it.
+fn reaching_bindings(
+    facts: &FileFacts,
+    scope: ScopeId,
+    name: &str,
+    use_offset: Option<u32>,
+) -> Vec<BindingId> {
+    let Some(all) = facts.scope(scope).names.get(name) else {
+        return Vec::new();
+    };
+    let before: Vec<BindingId> = all
+        .iter()
+        .copied()
+        .filter(|&b| use_offset.is_none_or(|offset| facts.binding(b).offset <= offset))
+        .collect();
+    let last_unconditional = before.iter().rposition(|&b| {
+        let binding = facts.binding(b);
+        binding.unconditional && binding.origin == scope
+    });
+    match (use_offset, last_unconditional) {
+        (Some(_), Some(start)) => before[start..].to_vec(),
+        // From outside, conditional bindings after the last unconditional one may also have run.
+        (None, Some(start)) => before[start..].to_vec(),
+        (_, None) => before,
+    }
+}

@@ -1,0 +1,242 @@
+//! The rules: which calls are sinks and how each is judged. `check_file` is the entry point.
+//!
+//! Every check sees the call's facts and a [`Resolver`]; none looks at a tree or the file system.
+
+mod deserialize;
+mod hub;
+pub mod library;
+mod registry;
+
+use brine_config::TorchVersion;
+use brine_facts::{CallId, Expr, ExprId, FileFacts};
+use brine_syntax::TextRange;
+
+pub use registry::{rule, Rule, Severity, RULES};
+
+use crate::fix::Fix;
+use crate::resolve::{ArgValue, Resolver};
+use crate::value::{Value, ValueSet};
+use crate::workspace::{FileId, Workspace};
+use library::{could_be_sink, sink_for, SinkKind};
+
+/// Per-file options that change what rules conclude (selection is applied by the caller).
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub torch_version: Option<TorchVersion>,
+}
+
+/// One problem found in a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    /// Where the finding sits: the callee of the call (`torch.load`).
+    pub range: TextRange,
+    pub message: String,
+    pub fixes: Vec<Fix>,
+}
+
+impl Finding {
+    pub fn code(&self) -> &'static str {
+        self.rule.code
+    }
+}
+
+/// Runs every rule on one file of the workspace. Findings are sorted by position and code;
+/// suppression comments are honoured.
+pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -> Vec<Finding> {
+    let facts = &*workspace.file(file).facts;
+    let mut resolver = Resolver::new(workspace);
+    let mut findings = Vec::new();
+    for call in facts.call_ids() {
+        let callee = facts.call(call).callee;
+        if let Expr::Attribute { attr, .. } = facts.expr(callee) {
+            if !could_be_sink(attr) {
+                continue;
+            }
+        }
+        let mut sinks: Vec<(SinkKind, String)> = Vec::new();
+        for value in resolver.eval(file, callee).iter() {
+            let Some(name) = resolver.library_name(value) else {
+                continue;
+            };
+            if let Some(kind) = sink_for(&name) {
+                if !sinks.iter().any(|(k, _)| *k == kind) {
+                    sinks.push((kind, name));
+                }
+            }
+        }
+        for (kind, name) in sinks {
+            let mut context = CallContext {
+                resolver: &mut resolver,
+                file,
+                call,
+                library_name: &name,
+                options,
+                findings: &mut findings,
+            };
+            context.check(kind);
+        }
+    }
+    findings.retain(|finding| !is_suppressed(facts, finding));
+    findings.sort_by(|a, b| (a.range.start, a.rule.code).cmp(&(b.range.start, b.rule.code)));
+    findings.dedup_by(|a, b| a.range == b.range && a.rule.code == b.rule.code);
+    findings
+}
+
+fn is_suppressed(facts: &FileFacts, finding: &Finding) -> bool {
+    let line = facts.line_index.line_of(finding.range.start);
+    let statement_line = facts
+        .calls
+        .iter()
+        .filter(|call| call.range.contains_range(finding.range))
+        .map(|call| facts.line_index.line_of(call.statement_start))
+        .min()
+        .unwrap_or(line);
+    facts
+        .suppressions
+        .is_suppressed(finding.rule.code, &[line, statement_line])
+}
+
+/// Everything a check needs about the call it judges.
+struct CallContext<'a, 'w> {
+    resolver: &'a mut Resolver<'w>,
+    file: FileId,
+    call: CallId,
+    /// The resolved library name of the callee (`torch.load`).
+    library_name: &'a str,
+    options: &'a CheckOptions,
+    findings: &'a mut Vec<Finding>,
+}
+
+impl CallContext<'_, '_> {
+    fn check(&mut self, kind: SinkKind) {
+        match kind {
+            SinkKind::Pickle => self.check_pickle(),
+            SinkKind::TorchLoad {
+                weights_only_position,
+                pickle_module_position,
+                version_default,
+            } => self.check_torch_load(
+                weights_only_position,
+                pickle_module_position,
+                version_default,
+            ),
+            SinkKind::NumpyLoad => self.check_numpy_load(),
+            SinkKind::YamlLoad { ruamel } => self.check_yaml_load(ruamel),
+            SinkKind::YamlUnsafeFunction => self.check_yaml_unsafe_function(),
+            SinkKind::RuamelYaml => self.check_ruamel_yaml(),
+            SinkKind::KerasLoad => self.check_keras_load(),
+            SinkKind::HubDownload(model_id) => self.check_hub_download(model_id),
+            SinkKind::TorchHubLoad => self.check_torch_hub_load(),
+        }
+    }
+
+    fn facts(&self) -> &FileFacts {
+        &self.resolver.workspace().file(self.file).facts
+    }
+
+    fn call_data(&self) -> &brine_facts::Call {
+        self.facts().call(self.call)
+    }
+
+    fn argument(&mut self, position: Option<usize>, keyword: &str) -> ArgValue {
+        self.resolver
+            .call_argument(self.file, self.call, position, Some(keyword))
+    }
+
+    /// The callee as written (`pk.loads`), with the library name when an alias hides it.
+    fn callee_display(&self) -> String {
+        let facts = self.facts();
+        let written = dotted_text(facts, self.call_data().callee)
+            .unwrap_or_else(|| self.library_name.to_owned());
+        let library_tail: Vec<&str> = self.library_name.rsplit('.').take(2).collect();
+        let written_tail: Vec<&str> = written.rsplit('.').take(2).collect();
+        if written == self.library_name
+            || library_tail == written_tail
+            || self.library_name.len() > 60
+        {
+            format!("`{written}`")
+        } else {
+            format!("`{written}` (`{}`)", self.library_name)
+        }
+    }
+
+    /// The range a finding on this call sits on: the callee, or its last name when the callee spans
+    /// several lines.
+    fn finding_range(&self) -> TextRange {
+        let facts = self.facts();
+        let callee = facts.expr_range(self.call_data().callee);
+        let lines = &facts.line_index;
+        if lines.line_of(callee.start) == lines.line_of(callee.end) {
+            return callee;
+        }
+        match facts.expr(self.call_data().callee) {
+            Expr::Attribute { attr, .. } => {
+                TextRange::new(callee.end - attr.len() as u32, callee.end)
+            }
+            _ => callee,
+        }
+    }
+
+    fn report(&mut self, code: &str, severity: Severity, message: String, fixes: Vec<Fix>) {
+        let rule = rule(code).expect("rules report their own registered code");
+        let range = self.finding_range();
+        self.findings.push(Finding {
+            rule,
+            severity,
+            range,
+            message,
+            fixes,
+        });
+    }
+}
+
+/// `a.b.c` for a chain of names and attributes.
+pub fn dotted_text(facts: &FileFacts, expr: ExprId) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = expr;
+    loop {
+        match facts.expr(current) {
+            Expr::Name { name, .. } => {
+                parts.push(name.to_string());
+                break;
+            }
+            Expr::Attribute { object, attr } => {
+                parts.push(attr.to_string());
+                current = *object;
+            }
+            Expr::Call(call) => {
+                let inner = dotted_text(facts, facts.call(*call).callee)?;
+                parts.push(format!("{inner}()"));
+                break;
+            }
+            _ => return None,
+        }
+        if parts.len() > 16 {
+            return None;
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+/// How a deciding argument's values judge a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Safe,
+    Unsafe,
+    Unknown,
+}
+
+/// Combines per-value verdicts: unsafe if any value is, else unknown if any is, else safe.
+fn judge(values: &ValueSet, each: impl Fn(&Value) -> Verdict) -> Verdict {
+    let verdicts: Vec<Verdict> = values.iter().map(each).collect();
+    if verdicts.contains(&Verdict::Unsafe) {
+        Verdict::Unsafe
+    } else if verdicts.contains(&Verdict::Unknown) || verdicts.is_empty() {
+        Verdict::Unknown
+    } else {
+        Verdict::Safe
+    }
+}

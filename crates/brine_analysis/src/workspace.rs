@@ -1,0 +1,221 @@
+//! The set of files analysed together: their facts, their module names, and indexes across files.
+//!
+//! Built from inputs the caller already has (paths and facts); no file is read here.
+
+use std::sync::Arc;
+
+use brine_facts::{CallId, FileFacts};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// Index of a file in its [`Workspace`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+impl FileId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One Python file of the workspace.
+#[derive(Debug)]
+pub struct WorkspaceFile {
+    /// Path relative to the workspace root, with `/` separators.
+    pub path: String,
+    /// Dotted module name (`pkg.sub.mod`), derived from the enclosing packages.
+    pub module: String,
+    /// True for a package's `__init__.py`.
+    pub is_package: bool,
+    pub facts: Arc<FileFacts>,
+}
+
+/// All files analysed together, and the cross-file indexes resolution needs.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    files: Vec<WorkspaceFile>,
+    modules: FxHashMap<String, FileId>,
+    /// Directories of the workspace, relative to the root with `/` separators (for local model paths).
+    directories: FxHashSet<String>,
+    /// Calls by the last name of their callee, for finding the call sites of a function.
+    calls_by_name: FxHashMap<Box<str>, Vec<(FileId, CallId)>>,
+    /// First components of every module name, to skip workspace lookups for library names quickly.
+    top_levels: FxHashSet<String>,
+}
+
+impl Workspace {
+    /// Builds a workspace from `(relative path, facts)` pairs and the workspace's directories.
+    pub fn new(
+        files: Vec<(String, Arc<FileFacts>)>,
+        directories: impl IntoIterator<Item = String>,
+    ) -> Self {
+        let mut directories: FxHashSet<String> = directories.into_iter().collect();
+        let paths: FxHashSet<&str> = files.iter().map(|(path, _)| path.as_str()).collect();
+        for (path, _) in &files {
+            let mut dir = parent_dir(path);
+            while let Some(d) = dir {
+                if !directories.insert(d.to_owned()) {
+                    break;
+                }
+                dir = parent_dir(d);
+            }
+        }
+        let named: Vec<(String, bool)> = files
+            .iter()
+            .map(|(path, _)| module_name(path, &paths))
+            .collect();
+        let mut workspace = Workspace {
+            directories,
+            ..Workspace::default()
+        };
+        for ((path, facts), (module, is_package)) in files.into_iter().zip(named) {
+            let id = FileId(workspace.files.len() as u32);
+            for call in facts.call_ids() {
+                if let Some(name) = facts.callee_name(call) {
+                    workspace
+                        .calls_by_name
+                        .entry(name.into())
+                        .or_default()
+                        .push((id, call));
+                }
+            }
+            // The first file claiming a module name wins; duplicates (two `setup.py`) stay reachable by path.
+            workspace.modules.entry(module.clone()).or_insert(id);
+            // Folders without `__init__.py` are namespace packages: also name files by their full path.
+            workspace.modules.entry(dotted_path(&path)).or_insert(id);
+            let first_component =
+                |name: &str| name.split('.').next().unwrap_or_default().to_owned();
+            workspace.top_levels.insert(first_component(&module));
+            workspace
+                .top_levels
+                .insert(first_component(&dotted_path(&path)));
+            workspace.files.push(WorkspaceFile {
+                path,
+                module,
+                is_package,
+                facts,
+            });
+        }
+        workspace
+    }
+
+    /// A workspace of a single file, named `path`.
+    pub fn single(path: &str, facts: FileFacts) -> Self {
+        Workspace::new(vec![(path.to_owned(), Arc::new(facts))], [])
+    }
+
+    pub fn file(&self, id: FileId) -> &WorkspaceFile {
+        &self.files[id.index()]
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &WorkspaceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (FileId(index as u32), file))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn module(&self, name: &str) -> Option<FileId> {
+        self.modules.get(name).copied()
+    }
+
+    /// True when some workspace module's name starts with `name` as its first component.
+    pub fn has_top_level(&self, name: &str) -> bool {
+        self.top_levels.contains(name)
+    }
+
+    pub fn has_directory(&self, relative: &str) -> bool {
+        self.directories.contains(relative)
+    }
+
+    /// Calls anywhere in the workspace whose callee's last name is `name`.
+    pub fn calls_named(&self, name: &str) -> &[(FileId, CallId)] {
+        self.calls_by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn dotted_path(path: &str) -> String {
+    let without_ext = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))
+        .unwrap_or(path);
+    let without_init = without_ext.strip_suffix("/__init__").unwrap_or(without_ext);
+    without_init.replace('/', ".")
+}
+
+fn parent_dir(path: &str) -> Option<&str> {
+    path.rfind('/').map(|slash| &path[..slash])
+}
+
+/// The module name of a file: its path from the outermost package that contains it, so
+/// `src/pkg/sub/mod.py` with `pkg/__init__.py` and `pkg/sub/__init__.py` is `pkg.sub.mod`, and a
+/// script outside any package is named by its file stem.
+fn module_name(path: &str, paths: &FxHashSet<&str>) -> (String, bool) {
+    let without_ext = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))
+        .unwrap_or(path);
+    let mut parts: Vec<&str> = without_ext.split('/').collect();
+    let is_package = parts.last() == Some(&"__init__");
+    if is_package {
+        parts.pop();
+    }
+    // Count how many enclosing directories are packages, innermost first.
+    let file_dir_depth = path.matches('/').count();
+    let mut package_depth = 0;
+    for depth in (0..file_dir_depth).rev() {
+        let dir: Vec<&str> = path.split('/').take(depth + 1).collect();
+        let init = format!("{}/__init__.py", dir.join("/"));
+        if paths.contains(init.as_str()) {
+            package_depth += 1;
+        } else {
+            break;
+        }
+    }
+    // A package's own `__init__` is named by its directory; a module keeps its stem plus its packages.
+    let keep = if is_package {
+        package_depth
+    } else {
+        package_depth + 1
+    };
+    let start = parts.len().saturating_sub(keep.max(1));
+    (parts[start..].join("."), is_package)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_follow_packages() {
+        let files = [
+            "src/pkg/__init__.py",
+            "src/pkg/sub/__init__.py",
+            "src/pkg/sub/mod.py",
+            "scripts/run.py",
+            "pkg2/a.py",
+        ];
+        let paths: FxHashSet<&str> = files.iter().copied().collect();
+        assert_eq!(
+            module_name("src/pkg/sub/mod.py", &paths),
+            ("pkg.sub.mod".into(), false)
+        );
+        assert_eq!(
+            module_name("src/pkg/sub/__init__.py", &paths),
+            ("pkg.sub".into(), true)
+        );
+        assert_eq!(
+            module_name("src/pkg/__init__.py", &paths),
+            ("pkg".into(), true)
+        );
+        assert_eq!(module_name("scripts/run.py", &paths), ("run".into(), false));
+        assert_eq!(module_name("pkg2/a.py", &paths), ("a".into(), false));
+    }
+}

@@ -1,0 +1,195 @@
+//! `check_paths`: walk, read, lower and analyse a set of paths as one workspace.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use brine_analysis::{check_file, Finding, Workspace};
+use brine_facts::FileFacts;
+use rayon::prelude::*;
+
+use crate::settings::{FileSettings, SettingsError, SettingsResolver};
+use crate::walk::collect_python_files;
+
+/// What to check and with which command-line overrides.
+#[derive(Debug, Clone, Default)]
+pub struct CheckRequest {
+    pub paths: Vec<PathBuf>,
+    pub select: Option<Vec<String>>,
+    pub ignore: Vec<String>,
+}
+
+/// The findings of one file.
+#[derive(Debug)]
+pub struct FileReport {
+    /// The path as walked (relative when the requested path was relative).
+    pub path: PathBuf,
+    pub findings: Vec<Finding>,
+    pub facts: Arc<FileFacts>,
+}
+
+/// A path that could not be walked, read or decoded cleanly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Everything `check_paths` found.
+#[derive(Debug, Default)]
+pub struct CheckOutcome {
+    /// Files with at least one finding, in path order.
+    pub reports: Vec<FileReport>,
+    pub files_checked: usize,
+    /// Requested paths that do not exist.
+    pub missing: Vec<PathBuf>,
+    /// Files that could not be read, or were read with replacements.
+    pub errors: Vec<FileError>,
+}
+
+struct LoadedFile {
+    path: PathBuf,
+    settings: FileSettings,
+    facts: Arc<FileFacts>,
+}
+
+/// Checks every Python file under `request.paths` as one workspace. Fails only on configuration
+/// errors; unreadable files are reported in [`CheckOutcome::errors`].
+pub fn check_paths(request: &CheckRequest) -> Result<CheckOutcome, SettingsError> {
+    let walked = collect_python_files(&request.paths);
+    let resolver = SettingsResolver::new(request.select.clone(), request.ignore.clone());
+    let mut outcome = CheckOutcome::default();
+    for (path, message) in walked.errors {
+        if request.paths.contains(&path) {
+            outcome.missing.push(path);
+        } else {
+            outcome.errors.push(FileError { path, message });
+        }
+    }
+    let mut selected = Vec::new();
+    for path in walked.files {
+        let settings = resolver.settings_for(&path)?;
+        let explicitly_requested = request.paths.contains(&path);
+        if !settings.excluded || explicitly_requested {
+            selected.push((path, settings));
+        }
+    }
+    let loaded: Vec<Result<(LoadedFile, Option<FileError>), FileError>> = selected
+        .into_par_iter()
+        .map(|(path, settings)| load_file(path, settings))
+        .collect();
+    let mut files = Vec::new();
+    for result in loaded {
+        match result {
+            Ok((file, note)) => {
+                files.extend([file]);
+                outcome.errors.extend(note);
+            }
+            Err(error) => outcome.errors.push(error),
+        }
+    }
+    let root = common_root(&request.paths);
+    let directories = walked
+        .directories
+        .iter()
+        .filter_map(|dir| relative_to(&root, dir))
+        .filter(|dir| !dir.is_empty());
+    let workspace = Workspace::new(
+        files
+            .iter()
+            .map(|file| {
+                (
+                    relative_to(&root, &file.path).unwrap_or_else(|| slash_path(&file.path)),
+                    file.facts.clone(),
+                )
+            })
+            .collect(),
+        directories,
+    );
+    outcome.files_checked = files.len();
+    let mut reports: Vec<FileReport> = workspace
+        .files()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .filter_map(|(id, _)| {
+            let file = &files[id.index()];
+            let mut findings = check_file(&workspace, id, &file.settings.options);
+            findings.retain(|finding| file.settings.is_enabled(finding.code()));
+            (!findings.is_empty()).then(|| FileReport {
+                path: file.path.clone(),
+                findings,
+                facts: file.facts.clone(),
+            })
+        })
+        .collect();
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    outcome.reports = reports;
+    Ok(outcome)
+}
+
+fn load_file(
+    path: PathBuf,
+    settings: FileSettings,
+) -> Result<(LoadedFile, Option<FileError>), FileError> {
+    let bytes = std::fs::read(&path).map_err(|error| FileError {
+        path: path.clone(),
+        message: format!("cannot read file: {error}"),
+    })?;
+    let decoded = brine_syntax::decode_source(&bytes);
+    let note = decoded.lossy.map(|message| FileError {
+        path: path.clone(),
+        message,
+    });
+    let facts = Arc::new(brine_facts::lower_text(&decoded.text));
+    Ok((
+        LoadedFile {
+            path,
+            settings,
+            facts,
+        },
+        note,
+    ))
+}
+
+/// The deepest directory containing every requested path (absolute).
+fn common_root(paths: &[PathBuf]) -> PathBuf {
+    let absolute: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| {
+            let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            if p.is_dir() {
+                p
+            } else {
+                p.parent().map(Path::to_path_buf).unwrap_or(p)
+            }
+        })
+        .collect();
+    let Some(first) = absolute.first() else {
+        return PathBuf::from(".");
+    };
+    let mut root = first.clone();
+    for path in &absolute[1..] {
+        while !path.starts_with(&root) {
+            if !root.pop() {
+                break;
+            }
+        }
+    }
+    root
+}
+
+/// `path` relative to `root` with `/` separators, if it is inside it.
+fn relative_to(root: &Path, path: &Path) -> Option<String> {
+    let absolute = std::path::absolute(path).ok()?;
+    let relative = absolute.strip_prefix(root).ok()?;
+    Some(slash_path(relative))
+}
+
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(part) => part.to_str(),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}

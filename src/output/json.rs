@@ -1,0 +1,42 @@
+//! The JSON format: an array with one object per finding.
+
+use serde_json::{json, Value};
+
+use super::{Report, ReportedFix, Span};
+
+pub fn render(report: &Report) -> String {
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|finding| {
+            json!({
+                "code": finding.rule.code,
+                "name": finding.rule.name,
+                "severity": finding.severity.as_str(),
+                "path": finding.path,
+                "range": span(finding.span),
+                "message": finding.message,
+                "fix": finding.fixes.iter().find(|f| !f.edits.is_empty()).map(fix),
+                "suggestions": finding.fixes.iter().filter(|f| f.edits.is_empty()).map(|f| f.fix.title.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&findings).expect("JSON values serialize");
+    text.push('\n');
+    text
+}
+
+pub fn span(span: Span) -> Value {
+    json!({
+        "start": { "line": span.start.line, "column": span.start.column },
+        "end": { "line": span.end.line, "column": span.end.column },
+    })
+}
+
+fn fix(fix: &ReportedFix) -> Value {
+    json!({
+        "title": fix.fix.title,
+        "applicability": fix.fix.applicability.as_str(),
+        "edits": fix.edits.iter().map(|(range, content)| json!({ "range": span(*range), "content": content })).collect::<Vec<_>>(),
+    })
+}

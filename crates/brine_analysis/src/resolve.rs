@@ -14,15 +14,22 @@ use brine_facts::{
     FunctionId, ImportTarget, ParamKind, ScopeId, ScopeKind,
 };
 use rustc_hash::FxHashSet;
+use std::sync::Arc;
 
 use crate::value::{Value, ValueSet};
 use crate::workspace::{FileId, Workspace};
 
+/// A call of a function: where it is, and whether Python passes the first parameter implicitly
+/// (`obj.method(...)`, `Class(...)` for `__init__`).
+pub type CallSite = (FileId, CallId, bool);
+
 /// How deep resolution may chain (binding -> import -> module member -> ...) before giving up.
 const MAX_DEPTH: u32 = 40;
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Key {
+/// What the resolver computes and caches: the values of an expression, binding, parameter, return or
+/// module member.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
     Expr(FileId, ExprId),
     Binding(FileId, BindingId),
     Param(FileId, FunctionId, u32),
@@ -33,8 +40,15 @@ enum Key {
 /// Resolves expressions to [`ValueSet`]s within one workspace.
 pub struct Resolver<'w> {
     workspace: &'w Workspace,
-    in_progress: FxHashSet<Key>,
+    in_progress: FxHashSet<(Key, bool)>,
     depth: u32,
+    /// In shallow mode parameters are not followed to their call sites (used while looking for call
+    /// sites themselves, so that finding callers never fans out into finding callers of callers).
+    shallow: bool,
+    /// How many times a cycle or the depth bound cut resolution short. A result computed without a
+    /// cut does not depend on evaluation order, so only those go into the workspace's shared cache;
+    /// that keeps results deterministic however threads interleave.
+    cuts: u64,
 }
 
 /// An argument of a call, as far as a rule needs to judge it.
@@ -57,6 +71,8 @@ impl<'w> Resolver<'w> {
             workspace,
             in_progress: FxHashSet::default(),
             depth: 0,
+            shallow: false,
+            cuts: 0,
         }
     }
 
@@ -68,18 +84,28 @@ impl<'w> Resolver<'w> {
         &self.workspace.file(file).facts
     }
 
-    /// Runs `compute` unless `key` is already being computed (a cycle) or the chain is too deep.
+    /// Runs `compute` unless `key` is cached, already being computed (a cycle) or the chain is too deep.
     fn guarded(&mut self, key: Key, compute: impl FnOnce(&mut Self) -> ValueSet) -> ValueSet {
+        let key = (key, self.shallow);
+        if let Some(cached) = self.workspace.cached(&key) {
+            return cached;
+        }
         if self.depth >= MAX_DEPTH {
+            self.cuts += 1;
             return ValueSet::unknown();
         }
         if !self.in_progress.insert(key.clone()) {
+            self.cuts += 1;
             return ValueSet::default();
         }
+        let cuts_before = self.cuts;
         self.depth += 1;
         let result = compute(self);
         self.depth -= 1;
         self.in_progress.remove(&key);
+        if self.cuts == cuts_before {
+            self.workspace.cache(key, result.clone());
+        }
         result
     }
 
@@ -358,7 +384,11 @@ impl<'w> Resolver<'w> {
             for attr in &parts[split..] {
                 let mut next = ValueSet::default();
                 for value in values {
-                    next.extend(self.attribute(&value, attr));
+                    match value {
+                        // Already outside the workspace: extend the name instead of resolving it again.
+                        Value::Qualified(name) => next.push(Value::Qualified(format!("{name}.{attr}").into())),
+                        other => next.extend(self.attribute(&other, attr)),
+                    }
                 }
                 values = next;
             }
@@ -617,6 +647,12 @@ impl<'w> Resolver<'w> {
             let default = param.default;
             let name = param.name.clone();
             let kind = param.kind;
+            if this.shallow {
+                return match default {
+                    Some(default) => this.eval(file, default),
+                    None => ValueSet::unknown(),
+                };
+            }
             let sites = this.call_sites(file, function);
             if sites.is_empty() {
                 return match default {
@@ -625,7 +661,7 @@ impl<'w> Resolver<'w> {
                 };
             }
             let mut values = ValueSet::default();
-            for (site_file, call, implicit_first) in sites {
+            for &(site_file, call, implicit_first) in sites.iter() {
                 let position = (index as usize).checked_sub(usize::from(implicit_first));
                 let position = position.filter(|_| kind != ParamKind::KeywordOnly);
                 let keyword = (kind != ParamKind::PositionalOnly).then_some(&*name);
@@ -644,11 +680,25 @@ impl<'w> Resolver<'w> {
 
     /// Calls in the workspace that call `function` (directly, as a method, or as a constructor
     /// for `__init__`), with whether the call supplies the first parameter implicitly.
-    pub fn call_sites(
+    pub fn call_sites(&mut self, file: FileId, function: FunctionId) -> Arc<Vec<CallSite>> {
+        if let Some(cached) = self.workspace.cached_call_sites(file, function) {
+            return cached;
+        }
+        let cuts_before = self.cuts;
+        let was_shallow = std::mem::replace(&mut self.shallow, true);
+        let sites = Arc::new(self.find_call_sites(file, function));
+        self.shallow = was_shallow;
+        if self.cuts == cuts_before {
+            self.workspace.cache_call_sites(file, function, sites.clone());
+        }
+        sites
+    }
+
+    fn find_call_sites(
         &mut self,
         file: FileId,
         function: FunctionId,
-    ) -> Vec<(FileId, CallId, bool)> {
+    ) -> Vec<CallSite> {
         let facts = self.facts(file);
         let data = facts.function(function);
         let is_method = data.class.is_some() && !data.is_static(facts);

@@ -4,8 +4,12 @@
 
 use std::sync::Arc;
 
-use brine_facts::{CallId, FileFacts};
-use rustc_hash::{FxHashMap, FxHashSet};
+use brine_facts::{CallId, FileFacts, FunctionId};
+use dashmap::DashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+
+use crate::resolve::{CallSite, Key};
+use crate::value::ValueSet;
 
 /// Index of a file in its [`Workspace`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +44,10 @@ pub struct Workspace {
     calls_by_name: FxHashMap<Box<str>, Vec<(FileId, CallId)>>,
     /// First components of every module name, to skip workspace lookups for library names quickly.
     top_levels: FxHashSet<String>,
+    /// Resolution results shared by every resolver on this workspace (see `Resolver::guarded`).
+    resolved: DashMap<(Key, bool), ValueSet, FxBuildHasher>,
+    /// Call sites per function, shared the same way.
+    call_sites: DashMap<(FileId, FunctionId), Arc<Vec<CallSite>>, FxBuildHasher>,
 }
 
 impl Workspace {
@@ -133,6 +141,22 @@ impl Workspace {
 
     pub fn has_directory(&self, relative: &str) -> bool {
         self.directories.contains(relative)
+    }
+
+    pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<ValueSet> {
+        self.resolved.get(key).map(|entry| entry.clone())
+    }
+
+    pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet) {
+        self.resolved.insert(key, values);
+    }
+
+    pub(crate) fn cached_call_sites(&self, file: FileId, function: FunctionId) -> Option<Arc<Vec<CallSite>>> {
+        self.call_sites.get(&(file, function)).map(|entry| entry.clone())
+    }
+
+    pub(crate) fn cache_call_sites(&self, file: FileId, function: FunctionId, sites: Arc<Vec<CallSite>>) {
+        self.call_sites.insert((file, function), sites);
     }
 
     /// Calls anywhere in the workspace whose callee's last name is `name`.

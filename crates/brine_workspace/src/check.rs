@@ -55,6 +55,22 @@ struct LoadedFile {
 /// Checks every Python file under `request.paths` as one workspace. Fails only on configuration
 /// errors; unreadable files are reported in [`CheckOutcome::errors`].
 pub fn check_paths(request: &CheckRequest) -> Result<CheckOutcome, SettingsError> {
+    analysis_pool().install(|| check_paths_in_pool(request))
+}
+
+/// Threads with generous stacks: resolution recurses (with a depth bound) and must not overflow the
+/// 2 MiB default on pathological code.
+fn analysis_pool() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(ANALYSIS_STACK_SIZE)
+        .build()
+        .expect("creating the analysis thread pool")
+}
+
+/// Stack size of analysis threads.
+pub const ANALYSIS_STACK_SIZE: usize = 32 << 20;
+
+fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsError> {
     let walked = collect_python_files(&request.paths);
     let resolver = SettingsResolver::new(request.select.clone(), request.ignore.clone());
     let mut outcome = CheckOutcome::default();
@@ -81,7 +97,7 @@ pub fn check_paths(request: &CheckRequest) -> Result<CheckOutcome, SettingsError
     for result in loaded {
         match result {
             Ok((file, note)) => {
-                files.extend([file]);
+                files.push(file);
                 outcome.errors.extend(note);
             }
             Err(error) => outcome.errors.push(error),

@@ -127,8 +127,11 @@ impl CallContext<'_, '_> {
                     }
                 }
                 Value::StrPrefix(prefix) if looks_like_path(prefix) => {}
-                // Already loaded models and configs, paths built with os.path / pathlib, `None`.
-                Value::LocalPath | Value::None | Value::Instance(_) | Value::InstanceOf(..) => {}
+                // Already loaded models and configs, paths built with os.path / pathlib.
+                Value::LocalPath | Value::Instance(_) | Value::InstanceOf(..) => {}
+                // `None` is a placeholder default (`name_or_path=None`): the real id comes from callers
+                // outside the workspace.
+                Value::None => unknown = true,
                 _ => unknown = true,
             }
         }

@@ -243,6 +243,12 @@ pub fn sink_for(name: &str) -> Option<SinkKind> {
     Some(SinkKind::HubDownload(PRETRAINED))
 }
 
+/// The sink assumed for a method call whose object cannot be resolved: only `from_pretrained`,
+/// whose name is specific to Hugging Face style loaders.
+pub fn unresolved_method_sink(method: &str) -> Option<SinkKind> {
+    (method == "from_pretrained").then_some(SinkKind::HubDownload(PRETRAINED))
+}
+
 /// The last names of every sink, to skip attribute calls that cannot be sinks without resolving them.
 pub fn could_be_sink(last_name: &str) -> bool {
     last_name == "from_pretrained"

@@ -56,7 +56,8 @@ pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -
             }
         }
         let mut sinks: Vec<(SinkKind, String)> = Vec::new();
-        for value in resolver.eval(file, callee).iter() {
+        let callees = resolver.eval(file, callee);
+        for value in callees.iter() {
             let Some(name) = resolver.library_name(value) else {
                 continue;
             };
@@ -64,6 +65,14 @@ pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -
                 if !sinks.iter().any(|(k, _)| *k == kind) {
                     sinks.push((kind, name));
                 }
+            }
+        }
+        if sinks.is_empty() && callees.has_unknown() {
+            // `model_class.from_pretrained(...)` on a class chosen at run time: treat it as the Hub
+            // download it almost always is (the checks still need a Hub model id to warn).
+            if let Some(kind) = library::unresolved_method_sink(facts.callee_name(call).unwrap_or_default()) {
+                let written = dotted_text(facts, callee).unwrap_or_default();
+                sinks.push((kind, written));
             }
         }
         for (kind, name) in sinks {

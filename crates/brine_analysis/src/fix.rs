@@ -50,17 +50,28 @@ impl Fix {
 }
 
 /// Inserts `keyword=value` as the last argument: after the last argument (before any trailing comma,
-/// so multi-line calls stay valid) or inside empty parentheses.
-pub fn add_keyword(call: &Call, text: &str) -> Edit {
-    match call.args.last() {
-        Some(last) => Edit {
-            range: TextRange::empty(last.range.end),
-            new_text: format!(", {text}"),
-        },
-        None => Edit {
+/// so the call stays valid) or inside empty parentheses. In a call laid out one argument per line, the
+/// new argument gets its own line with the same indentation.
+pub fn add_keyword(facts: &FileFacts, call: &Call, text: &str) -> Edit {
+    let Some(last) = call.args.last() else {
+        return Edit {
             range: TextRange::empty(call.args_range.start + 1),
             new_text: text.to_owned(),
-        },
+        };
+    };
+    let lines = &facts.line_index;
+    let last_line = lines.line_of(last.range.start);
+    let one_per_line = last_line != lines.line_of(call.args_range.start)
+        && lines.line_of(call.args_range.end) != last_line;
+    let new_text = if one_per_line {
+        let indent = (last.range.start - lines.line_start(last_line)) as usize;
+        format!(",\n{}{text}", " ".repeat(indent))
+    } else {
+        format!(", {text}")
+    };
+    Edit {
+        range: TextRange::empty(last.range.end),
+        new_text,
     }
 }
 

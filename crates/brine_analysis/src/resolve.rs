@@ -386,7 +386,9 @@ impl<'w> Resolver<'w> {
                 for value in values {
                     match value {
                         // Already outside the workspace: extend the name instead of resolving it again.
-                        Value::Qualified(name) => next.push(Value::Qualified(format!("{name}.{attr}").into())),
+                        Value::Qualified(name) => {
+                            next.push(Value::Qualified(format!("{name}.{attr}").into()))
+                        }
                         other => next.extend(self.attribute(&other, attr)),
                     }
                 }
@@ -689,16 +691,13 @@ impl<'w> Resolver<'w> {
         let sites = Arc::new(self.find_call_sites(file, function));
         self.shallow = was_shallow;
         if self.cuts == cuts_before {
-            self.workspace.cache_call_sites(file, function, sites.clone());
+            self.workspace
+                .cache_call_sites(file, function, sites.clone());
         }
         sites
     }
 
-    fn find_call_sites(
-        &mut self,
-        file: FileId,
-        function: FunctionId,
-    ) -> Vec<CallSite> {
+    fn find_call_sites(&mut self, file: FileId, function: FunctionId) -> Vec<CallSite> {
         let facts = self.facts(file);
         let data = facts.function(function);
         let is_method = data.class.is_some() && !data.is_static(facts);

@@ -151,11 +151,22 @@ impl Workspace {
         self.resolved.insert(key, values);
     }
 
-    pub(crate) fn cached_call_sites(&self, file: FileId, function: FunctionId) -> Option<Arc<Vec<CallSite>>> {
-        self.call_sites.get(&(file, function)).map(|entry| entry.clone())
+    pub(crate) fn cached_call_sites(
+        &self,
+        file: FileId,
+        function: FunctionId,
+    ) -> Option<Arc<Vec<CallSite>>> {
+        self.call_sites
+            .get(&(file, function))
+            .map(|entry| entry.clone())
     }
 
-    pub(crate) fn cache_call_sites(&self, file: FileId, function: FunctionId, sites: Arc<Vec<CallSite>>) {
+    pub(crate) fn cache_call_sites(
+        &self,
+        file: FileId,
+        function: FunctionId,
+        sites: Arc<Vec<CallSite>>,
+    ) {
         self.call_sites.insert((file, function), sites);
     }
 

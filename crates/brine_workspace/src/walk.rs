@@ -40,6 +40,7 @@ pub fn collect_python_files(paths: &[PathBuf]) -> WalkedFiles {
         }
         let walker = ignore::WalkBuilder::new(path)
             .hidden(true)
+            .require_git(false)
             .filter_entry(|entry| {
                 !(entry.file_type().is_some_and(|t| t.is_dir()) && is_environment_dir(entry.path()))
             })

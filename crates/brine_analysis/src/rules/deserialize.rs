@@ -65,6 +65,7 @@ impl CallContext<'_, '_> {
             _ => false,
         };
         let call = self.call_data();
+        let facts = self.facts();
         let weights_only_fix = match &explicit {
             Some(arg) => Fix::new(
                 "Replace with `weights_only=True`",
@@ -74,7 +75,7 @@ impl CallContext<'_, '_> {
             None => Fix::new(
                 "Add `weights_only=True`",
                 Applicability::Unsafe,
-                vec![fix::add_keyword(call, "weights_only=True")],
+                vec![fix::add_keyword(facts, call, "weights_only=True")],
             ),
         };
         let safetensors = Fix::new(

@@ -70,7 +70,9 @@ pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -
         if sinks.is_empty() && callees.has_unknown() {
             // `model_class.from_pretrained(...)` on a class chosen at run time: treat it as the Hub
             // download it almost always is (the checks still need a Hub model id to warn).
-            if let Some(kind) = library::unresolved_method_sink(facts.callee_name(call).unwrap_or_default()) {
+            if let Some(kind) =
+                library::unresolved_method_sink(facts.callee_name(call).unwrap_or_default())
+            {
                 let written = dotted_text(facts, callee).unwrap_or_default();
                 sinks.push((kind, written));
             }

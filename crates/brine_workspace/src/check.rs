@@ -71,7 +71,9 @@ fn analysis_pool() -> rayon::ThreadPool {
 pub const ANALYSIS_STACK_SIZE: usize = 32 << 20;
 
 fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsError> {
+    let timer = PhaseTimer::from_env();
     let walked = collect_python_files(&request.paths);
+    timer.phase("walk");
     let resolver = SettingsResolver::new(request.select.clone(), request.ignore.clone());
     let mut outcome = CheckOutcome::default();
     for (path, message) in walked.errors {
@@ -103,6 +105,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
             Err(error) => outcome.errors.push(error),
         }
     }
+    timer.phase("read, parse and lower");
     let root = common_root(&request.paths);
     let directories = walked
         .directories
@@ -122,6 +125,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
         directories,
     );
     outcome.files_checked = files.len();
+    timer.phase("index workspace");
     let mut reports: Vec<FileReport> = workspace
         .files()
         .collect::<Vec<_>>()
@@ -137,6 +141,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
             })
         })
         .collect();
+    timer.phase("check");
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.reports = reports;
     Ok(outcome)
@@ -208,4 +213,29 @@ fn slash_path(path: &Path) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Prints how long each phase took to stderr when `BRINE_TIMINGS` is set (for benchmarking).
+struct PhaseTimer {
+    start: Option<std::cell::Cell<std::time::Instant>>,
+}
+
+impl PhaseTimer {
+    fn from_env() -> Self {
+        PhaseTimer {
+            start: std::env::var_os("BRINE_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        }
+    }
+
+    fn phase(&self, name: &str) {
+        if let Some(start) = &self.start {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "brine: {name}: {:.1} ms",
+                (now - start.get()).as_secs_f64() * 1000.0
+            );
+            start.set(now);
+        }
+    }
 }

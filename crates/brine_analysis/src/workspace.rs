@@ -106,6 +106,33 @@ impl Workspace {
         workspace
     }
 
+    /// Replaces the facts of an existing file (an edit in the editor, a change on disk). Module names
+    /// do not change; the call index is updated and the resolution caches are cleared, since cached
+    /// results may depend on the old facts. Adding or removing files needs [`Workspace::new`].
+    pub fn replace_facts(&mut self, id: FileId, facts: Arc<FileFacts>) {
+        let old = std::mem::replace(&mut self.files[id.index()].facts, facts);
+        for call in old.call_ids() {
+            if let Some(name) = old.callee_name(call) {
+                if let Some(calls) = self.calls_by_name.get_mut(name) {
+                    calls.retain(|&(file, _)| file != id);
+                }
+            }
+        }
+        let new = self.files[id.index()].facts.clone();
+        for call in new.call_ids() {
+            if let Some(name) = new.callee_name(call) {
+                self.calls_by_name.entry(name.into()).or_default().push((id, call));
+            }
+        }
+        self.resolved.clear();
+        self.call_sites.clear();
+    }
+
+    /// The file with this workspace-relative path.
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.files.iter().position(|file| file.path == path).map(|index| FileId(index as u32))
+    }
+
     /// A workspace of a single file, named `path`.
     pub fn single(path: &str, facts: FileFacts) -> Self {
         Workspace::new(vec![(path.to_owned(), Arc::new(facts))], [])

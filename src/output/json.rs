@@ -18,6 +18,11 @@ pub fn render(report: &Report) -> String {
                 "message": finding.message,
                 "fix": finding.fixes.iter().find(|f| !f.edits.is_empty()).map(fix),
                 "suggestions": finding.fixes.iter().filter(|f| f.edits.is_empty()).map(|f| f.fix.title.clone()).collect::<Vec<_>>(),
+                "flow": finding.flow.iter().map(|step| json!({
+                    "path": step.path,
+                    "range": span(step.span),
+                    "message": step.message,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();

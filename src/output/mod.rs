@@ -5,6 +5,7 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use brine_analysis::fix::Fix;
@@ -33,6 +34,14 @@ pub struct ReportedFix {
     pub edits: Vec<(Span, String)>,
 }
 
+/// One step of a taint path, in positions.
+#[derive(Debug, Clone)]
+pub struct ReportedStep {
+    pub path: String,
+    pub span: Span,
+    pub message: String,
+}
+
 /// One finding ready to print.
 #[derive(Debug, Clone)]
 pub struct ReportedFinding {
@@ -44,6 +53,8 @@ pub struct ReportedFinding {
     pub fixes: Vec<ReportedFix>,
     /// The source line of the finding, for code frames.
     pub line_text: String,
+    /// For tainted findings: source first, sink last.
+    pub flow: Vec<ReportedStep>,
 }
 
 /// All findings of a check, in path and position order.
@@ -55,15 +66,38 @@ pub struct Report {
 impl Report {
     pub fn new(outcome: &CheckOutcome) -> Self {
         let mut findings = Vec::new();
+        // Only files with findings or on a taint path are read again, for columns and code frames.
+        let mut texts: HashMap<PathBuf, String> = HashMap::new();
+        let mut text_of = |path: &Path| -> String {
+            texts
+                .entry(path.to_path_buf())
+                .or_insert_with(|| {
+                    std::fs::read(path)
+                        .map(|bytes| brine_syntax::decode_source(&bytes).text)
+                        .unwrap_or_default()
+                })
+                .clone()
+        };
         for report in &outcome.reports {
-            // Only files with findings are read again, for columns and code frames.
-            let text = std::fs::read(&report.path)
-                .map(|bytes| brine_syntax::decode_source(&bytes).text)
-                .unwrap_or_default();
+            let text = text_of(&report.path);
             let lines = &report.facts.line_index;
             let path = display_path(&report.path);
             for finding in &report.findings {
-                findings.push(reported(&path, finding, lines, &text));
+                let mut reported = reported(&path, finding, lines, &text);
+                if let Some(flow) = &finding.flow {
+                    for step in &flow.steps {
+                        let Some((step_path, facts)) = outcome.files.get(step.file.index()) else {
+                            continue;
+                        };
+                        let step_text = text_of(step_path);
+                        reported.flow.push(ReportedStep {
+                            path: display_path(step_path),
+                            span: span(step.range, &facts.line_index, &step_text),
+                            message: step.message.clone(),
+                        });
+                    }
+                }
+                findings.push(reported);
             }
         }
         Report {
@@ -103,6 +137,7 @@ fn reported(path: &str, finding: &Finding, lines: &LineIndex, text: &str) -> Rep
         span,
         fixes,
         line_text: text.get(line_range).unwrap_or_default().to_owned(),
+        flow: Vec::new(),
     }
 }
 

@@ -77,6 +77,29 @@ pub fn render(report: &Report) -> String {
             if !fixes.is_empty() {
                 result["fixes"] = Value::Array(fixes);
             }
+            if !finding.flow.is_empty() {
+                let locations: Vec<Value> = finding
+                    .flow
+                    .iter()
+                    .map(|step| {
+                        json!({
+                            "location": {
+                                "physicalLocation": {
+                                    "artifactLocation": { "uri": uri(&step.path) },
+                                    "region": {
+                                        "startLine": step.span.start.line,
+                                        "startColumn": step.span.start.column,
+                                        "endLine": step.span.end.line,
+                                        "endColumn": step.span.end.column,
+                                    }
+                                },
+                                "message": { "text": step.message },
+                            }
+                        })
+                    })
+                    .collect();
+                result["codeFlows"] = json!([{ "threadFlows": [{ "locations": locations }] }]);
+            }
             result
         })
         .collect();

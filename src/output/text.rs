@@ -36,6 +36,21 @@ pub fn render(report: &Report, outcome: &CheckOutcome) -> String {
             "^".repeat(width as usize),
             finding.severity.as_str()
         );
+        if !finding.flow.is_empty() {
+            let _ = writeln!(out, "{:gutter$} = path:", "");
+            for (index, step) in finding.flow.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{:gutter$}   {}. {}:{}:{}: {}",
+                    "",
+                    index + 1,
+                    step.path,
+                    step.span.start.line,
+                    step.span.start.column,
+                    step.message
+                );
+            }
+        }
         for fix in &finding.fixes {
             let note = match fix.fix.applicability {
                 Applicability::Safe => "fix",

@@ -6,6 +6,7 @@
 pub mod fix;
 mod resolve;
 pub mod rules;
+pub mod taint;
 mod value;
 mod workspace;
 

@@ -852,7 +852,7 @@ pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<Sco
 /// The bindings of `name` in `scope` that can reach a use: at `use_offset` in the same scope, or
 /// (`None`) from a nested scope or another module, where every binding of the scope may have run.
 /// In both cases an unconditional binding hides the bindings before it.
-fn reaching_bindings(
+pub(crate) fn reaching_bindings(
     facts: &FileFacts,
     scope: ScopeId,
     name: &str,

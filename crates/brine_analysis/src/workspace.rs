@@ -121,7 +121,10 @@ impl Workspace {
         let new = self.files[id.index()].facts.clone();
         for call in new.call_ids() {
             if let Some(name) = new.callee_name(call) {
-                self.calls_by_name.entry(name.into()).or_default().push((id, call));
+                self.calls_by_name
+                    .entry(name.into())
+                    .or_default()
+                    .push((id, call));
             }
         }
         self.resolved.clear();
@@ -130,7 +133,10 @@ impl Workspace {
 
     /// The file with this workspace-relative path.
     pub fn file_id(&self, path: &str) -> Option<FileId> {
-        self.files.iter().position(|file| file.path == path).map(|index| FileId(index as u32))
+        self.files
+            .iter()
+            .position(|file| file.path == path)
+            .map(|index| FileId(index as u32))
     }
 
     /// A workspace of a single file, named `path`.

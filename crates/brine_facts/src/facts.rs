@@ -32,6 +32,8 @@ pub struct FileFacts {
     pub classes: Vec<Class>,
     /// `obj.attr = value` statements, for attributes written in one method and read in another.
     pub attribute_writes: Vec<AttributeWrite>,
+    /// Digest checks that make a value verified (see [`Verification`]).
+    pub verifications: Vec<Verification>,
     /// Modules named by `from x import *` at module level, in source order.
     pub star_imports: Vec<ImportTarget>,
     pub suppressions: Suppressions,
@@ -323,6 +325,19 @@ pub struct Param {
     pub name: Name,
     pub kind: ParamKind,
     pub default: Option<ExprId>,
+    /// The type annotation (`file: UploadFile`), evaluated in the enclosing scope.
+    pub annotation: Option<ExprId>,
+}
+
+/// A digest comparison that verifies the names it hashes: `if sha256(data).hexdigest() != EXPECTED:
+/// raise ...` verifies `data` after the `if`; `if hmac.compare_digest(...):` verifies inside its body.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub scope: ScopeId,
+    /// The names whose bytes are hashed or compared.
+    pub names: Vec<Name>,
+    /// Where the names count as verified: after the check (early exit) or inside its body.
+    pub verified: TextRange,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

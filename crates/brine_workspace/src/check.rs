@@ -44,6 +44,9 @@ pub struct CheckOutcome {
     pub missing: Vec<PathBuf>,
     /// Files that could not be read, or were read with replacements.
     pub errors: Vec<FileError>,
+    /// Every checked file's path and facts, indexed by the analysis' `FileId` (taint paths cross
+    /// files, so reports need positions in files without findings too).
+    pub files: Vec<(PathBuf, Arc<FileFacts>)>,
 }
 
 struct LoadedFile {
@@ -144,6 +147,10 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
     timer.phase("check");
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     outcome.reports = reports;
+    outcome.files = files
+        .into_iter()
+        .map(|file| (file.path, file.facts))
+        .collect();
     Ok(outcome)
 }
 

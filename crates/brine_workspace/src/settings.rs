@@ -82,6 +82,7 @@ impl SettingsResolver {
             selection,
             options: CheckOptions {
                 torch_version: config.torch_version,
+                threat_model: config.threat_model,
             },
             ignored_codes: Vec::new(),
             excluded: false,

@@ -249,6 +249,29 @@ pub fn unresolved_method_sink(method: &str) -> Option<SinkKind> {
     (method == "from_pretrained").then_some(SinkKind::HubDownload(PRETRAINED))
 }
 
+/// The argument that carries the data (or the path or stream of it) into a sink.
+pub fn data_argument(kind: SinkKind, call: &brine_facts::Call) -> Option<brine_facts::ExprId> {
+    let keywords: &[&str] = match kind {
+        SinkKind::Pickle => &[
+            "file",
+            "data",
+            "filename",
+            "filepath_or_buffer",
+            "string",
+            "s",
+            "f",
+        ],
+        SinkKind::TorchLoad { .. } => &["f", "url"],
+        SinkKind::NumpyLoad => &["file"],
+        SinkKind::YamlLoad { .. } | SinkKind::YamlUnsafeFunction => &["stream"],
+        SinkKind::KerasLoad => &["filepath"],
+        SinkKind::RuamelYaml | SinkKind::HubDownload(_) | SinkKind::TorchHubLoad => return None,
+    };
+    call.positional(0)
+        .or_else(|| keywords.iter().find_map(|keyword| call.keyword(keyword)))
+        .map(|arg| arg.value)
+}
+
 /// The last names of every sink, to skip attribute calls that cannot be sinks without resolving them.
 pub fn could_be_sink(last_name: &str) -> bool {
     last_name == "from_pretrained"

@@ -7,14 +7,16 @@ mod hub;
 pub mod library;
 mod registry;
 
-use brine_config::TorchVersion;
+use brine_config::{ThreatModel, TorchVersion};
 use brine_facts::{CallId, Expr, ExprId, FileFacts};
 use brine_syntax::TextRange;
 
+pub use hub::is_commit_sha;
 pub use registry::{rule, Rule, Severity, RULES};
 
 use crate::fix::Fix;
 use crate::resolve::{ArgValue, Resolver};
+use crate::taint::{FlowStep, SourceKind, TaintFlow, TaintSearch};
 use crate::value::{Value, ValueSet};
 use crate::workspace::{FileId, Workspace};
 use library::{could_be_sink, sink_for, SinkKind};
@@ -23,6 +25,8 @@ use library::{could_be_sink, sink_for, SinkKind};
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
     pub torch_version: Option<TorchVersion>,
+    /// `Local` promotes argv/environment/stdin flows to errors.
+    pub threat_model: ThreatModel,
 }
 
 /// One problem found in a file.
@@ -34,6 +38,8 @@ pub struct Finding {
     pub range: TextRange,
     pub message: String,
     pub fixes: Vec<Fix>,
+    /// For a tainted finding: the path from the untrusted source to this sink.
+    pub flow: Option<TaintFlow>,
 }
 
 impl Finding {
@@ -82,6 +88,7 @@ pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -
                 resolver: &mut resolver,
                 file,
                 call,
+                kind,
                 library_name: &name,
                 options,
                 findings: &mut findings,
@@ -114,6 +121,8 @@ struct CallContext<'a, 'w> {
     resolver: &'a mut Resolver<'w>,
     file: FileId,
     call: CallId,
+    /// The kind of sink being judged.
+    kind: SinkKind,
     /// The resolved library name of the callee (`torch.load`).
     library_name: &'a str,
     options: &'a CheckOptions,
@@ -193,13 +202,59 @@ impl CallContext<'_, '_> {
     fn report(&mut self, code: &str, severity: Severity, message: String, fixes: Vec<Fix>) {
         let rule = rule(code).expect("rules report their own registered code");
         let range = self.finding_range();
-        self.findings.push(Finding {
+        let mut finding = Finding {
             rule,
             severity,
             range,
             message,
             fixes,
-        });
+            flow: None,
+        };
+        if code.starts_with("BRN1") && severity == Severity::Warning {
+            self.add_taint(&mut finding);
+        }
+        self.findings.push(finding);
+    }
+
+    /// Follows the sink's data argument back to an untrusted source; a flow makes the finding an error
+    /// (a warning for local input under the remote threat model) and names the source.
+    fn add_taint(&mut self, finding: &mut Finding) {
+        let Some(argument) = library::data_argument(self.kind, self.call_data()) else {
+            return;
+        };
+        let sink_step = FlowStep {
+            file: self.file,
+            range: finding.range,
+            message: format!("reaches {}", self.callee_display()),
+        };
+        let file = self.file;
+        let result = TaintSearch::new(self.resolver).trace_argument(file, argument, sink_step);
+        match result.flow {
+            Some(flow) => {
+                let source = &flow.steps[0];
+                let source_file = self.resolver.workspace().file(source.file);
+                let line = source_file.facts.line_index.line_of(source.range.start) + 1;
+                finding.message = format!(
+                    "{} at {}:{line} reaches {}: {}",
+                    flow.description,
+                    source_file.path,
+                    self.callee_display(),
+                    finding.message
+                );
+                let promoted = flow.kind == SourceKind::Remote
+                    || self.options.threat_model == ThreatModel::Local;
+                if promoted {
+                    finding.severity = Severity::Error;
+                }
+                finding.flow = Some(flow);
+            }
+            None if result.verified => {
+                finding
+                    .message
+                    .push_str(" (the data passes a digest check, but the format stays dangerous)");
+            }
+            None => {}
+        }
     }
 }
 

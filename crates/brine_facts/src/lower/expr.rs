@@ -406,6 +406,7 @@ impl<'a> Lowerer<'a> {
         let mut cursor = parameters.walk();
         let children: Vec<Node> = parameters.named_children(&mut cursor).collect();
         for child in children {
+            let annotation = child.child_by_field_name("type");
             let (name_node, default, kind) = match child.kind() {
                 "identifier" => (Some(child), None, None),
                 "default_parameter" | "typed_default_parameter" => (
@@ -448,12 +449,14 @@ impl<'a> Lowerer<'a> {
                 keyword_only = true;
             }
             let default = default.map(|value| self.lower_expr(value, outer, 0));
+            let annotation = annotation.map(|value| self.lower_expr(value, outer, 0));
             let name: Name = self.node_text(name_node).into();
             let index = self.facts.function(function).params.len() as u32;
             self.facts.functions[function.index()].params.push(Param {
                 name: name.clone(),
                 kind,
                 default,
+                annotation,
             });
             let site = BindingSite {
                 offset: 0,

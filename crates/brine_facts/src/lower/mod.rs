@@ -7,6 +7,7 @@
 
 mod expr;
 mod statements;
+mod verify;
 
 use brine_syntax::{LineIndex, Node, ParsedFile, TextRange};
 use rustc_hash::{FxHashMap, FxHashSet};

@@ -179,6 +179,9 @@ impl<'a> Lowerer<'a> {
             }
             "if_statement" | "elif_clause" | "while_statement" | "try_statement"
             | "else_clause" | "finally_clause" | "match_statement" | "case_clause" => {
+                if matches!(node.kind(), "if_statement" | "elif_clause") {
+                    self.record_verification(node, scope);
+                }
                 let mut nested = Vec::new();
                 for child in node.named_children(&mut cursor) {
                     match child.kind() {
@@ -199,6 +202,12 @@ impl<'a> Lowerer<'a> {
                 stack.extend(nested.into_iter().rev());
             }
             "block" => push_block(stack, node, scope, conditional),
+            "assert_statement" => {
+                self.record_verification(node, scope);
+                for child in node.named_children(&mut cursor) {
+                    self.lower_expr(child, scope, 0);
+                }
+            }
             // `ERROR` nodes of half-typed code and anything unforeseen: keep every statement and call.
             _ => {
                 let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();

@@ -122,3 +122,23 @@ fn deep_nesting_is_bounded() {
     let facts = lower_text(&nested);
     assert!(facts.functions.len() >= 500);
 }
+
+#[test]
+fn parameter_annotations_and_defaults_are_lowered() {
+    let facts = lower_text("def f(file: UploadFile = File(...), *, n: int = 3):\n    pass\n");
+    let params = &facts.functions[0].params;
+    assert!(matches!(facts.expr(params[0].annotation.unwrap()), Expr::Name { name, .. } if &**name == "UploadFile"));
+    assert!(matches!(facts.expr(params[0].default.unwrap()), Expr::Call(_)));
+    assert_eq!(params[1].kind, ParamKind::KeywordOnly);
+}
+
+#[test]
+fn digest_checks_are_verifications() {
+    let facts = lower_text(
+        "def f(data):\n    if hashlib.sha256(data).hexdigest() != EXPECTED:\n        raise ValueError()\n    return data\n",
+    );
+    assert_eq!(facts.verifications.len(), 1);
+    assert_eq!(&*facts.verifications[0].names[0], "data");
+    let facts = lower_text("def f(data):\n    if hashlib.sha256(data).hexdigest() != EXPECTED:\n        log()\n    return data\n");
+    assert!(facts.verifications.is_empty(), "a check that falls through verifies nothing");
+}

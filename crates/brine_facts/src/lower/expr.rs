@@ -41,7 +41,8 @@ impl<'a> Lowerer<'a> {
             "true" => Expr::Bool(true),
             "false" => Expr::Bool(false),
             "none" => Expr::NoneLit,
-            "parenthesized_expression" => {
+            // An annotation's `type` node wraps the annotation expression.
+            "type" | "parenthesized_expression" => {
                 return match node.named_child(0) {
                     Some(inner) if inner.kind() != "comment" => {
                         self.lower_expr(inner, scope, depth)

@@ -606,6 +606,12 @@ impl<'w> Resolver<'w> {
             | "os.path.normpath" | "os.path.dirname" | "os.getcwd" | "pathlib.Path"
             | "pathlib.PurePath" | "pathlib.PosixPath" | "pathlib.Path.home"
             | "pathlib.Path.cwd" => ValueSet::one(Value::LocalPath),
+            // Factories whose result is an instance of a known class.
+            "socket.socket"
+            | "socket.create_connection"
+            | "socket.create_server"
+            | "socket.fromfd" => ValueSet::one(Value::Instance("socket.socket".into())),
+            "requests.session" => ValueSet::one(Value::Instance("requests.Session".into())),
             _ if name.ends_with(".from_pretrained") => {
                 // `AutoModel.from_pretrained(...)` returns a loaded model, not a model id.
                 ValueSet::one(Value::Instance(

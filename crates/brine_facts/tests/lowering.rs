@@ -127,8 +127,13 @@ fn deep_nesting_is_bounded() {
 fn parameter_annotations_and_defaults_are_lowered() {
     let facts = lower_text("def f(file: UploadFile = File(...), *, n: int = 3):\n    pass\n");
     let params = &facts.functions[0].params;
-    assert!(matches!(facts.expr(params[0].annotation.unwrap()), Expr::Name { name, .. } if &**name == "UploadFile"));
-    assert!(matches!(facts.expr(params[0].default.unwrap()), Expr::Call(_)));
+    assert!(
+        matches!(facts.expr(params[0].annotation.unwrap()), Expr::Name { name, .. } if &**name == "UploadFile")
+    );
+    assert!(matches!(
+        facts.expr(params[0].default.unwrap()),
+        Expr::Call(_)
+    ));
     assert_eq!(params[1].kind, ParamKind::KeywordOnly);
 }
 
@@ -140,5 +145,8 @@ fn digest_checks_are_verifications() {
     assert_eq!(facts.verifications.len(), 1);
     assert_eq!(&*facts.verifications[0].names[0], "data");
     let facts = lower_text("def f(data):\n    if hashlib.sha256(data).hexdigest() != EXPECTED:\n        log()\n    return data\n");
-    assert!(facts.verifications.is_empty(), "a check that falls through verifies nothing");
+    assert!(
+        facts.verifications.is_empty(),
+        "a check that falls through verifies nothing"
+    );
 }

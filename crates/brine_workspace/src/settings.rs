@@ -83,6 +83,10 @@ impl SettingsResolver {
             options: CheckOptions {
                 torch_version: config.torch_version,
                 threat_model: config.threat_model,
+                user_sources: config.sources.clone(),
+                user_sinks: config.sinks.clone(),
+                user_sanitizers: config.sanitizers.clone(),
+                user_propagators: config.propagators.clone(),
             },
             ignored_codes: Vec::new(),
             excluded: false,

@@ -16,6 +16,15 @@ impl CallContext<'_, '_> {
         self.report("BRN101", Severity::Warning, message, Vec::new());
     }
 
+    /// BRN101 for a sink declared in configuration.
+    pub(super) fn check_user_sink(&mut self) {
+        let message = format!(
+            "{} is configured as a sink that deserializes data in a code-executing format",
+            self.callee_display()
+        );
+        self.report("BRN101", Severity::Warning, message, Vec::new());
+    }
+
     /// BRN102: `torch.load` unpickles unless `weights_only=True`.
     pub(super) fn check_torch_load(
         &mut self,

@@ -28,6 +28,8 @@ pub enum SinkKind {
     HubDownload(ModelId),
     /// BRN203
     TorchHubLoad,
+    /// A sink declared in configuration (`sinks = [{ name = "...", arg = 0 }]`), reported as BRN101.
+    User,
 }
 
 /// Where a hub call takes its model or repository id.
@@ -250,8 +252,27 @@ pub fn unresolved_method_sink(method: &str) -> Option<SinkKind> {
 }
 
 /// The argument that carries the data (or the path or stream of it) into a sink.
-pub fn data_argument(kind: SinkKind, call: &brine_facts::Call) -> Option<brine_facts::ExprId> {
+pub fn data_argument(
+    kind: SinkKind,
+    call: &brine_facts::Call,
+    library_name: &str,
+    options: &super::CheckOptions,
+) -> Option<brine_facts::ExprId> {
     let keywords: &[&str] = match kind {
+        SinkKind::User => {
+            let sink = options
+                .user_sinks
+                .iter()
+                .find(|sink| sink.name == library_name)?;
+            let arg = match sink.arg.as_deref() {
+                None => call.positional(0),
+                Some(arg) => match arg.parse::<usize>() {
+                    Ok(index) => call.positional(index),
+                    Err(_) => call.keyword(arg),
+                },
+            };
+            return arg.map(|arg| arg.value);
+        }
         SinkKind::Pickle => &[
             "file",
             "data",

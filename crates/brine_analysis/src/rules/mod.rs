@@ -7,7 +7,7 @@ mod hub;
 pub mod library;
 mod registry;
 
-use brine_config::{ThreatModel, TorchVersion};
+use brine_config::{ThreatModel, TorchVersion, UserModel};
 use brine_facts::{CallId, Expr, ExprId, FileFacts};
 use brine_syntax::TextRange;
 
@@ -27,6 +27,11 @@ pub struct CheckOptions {
     pub torch_version: Option<TorchVersion>,
     /// `Local` promotes argv/environment/stdin flows to errors.
     pub threat_model: ThreatModel,
+    /// Library models from configuration, by qualified name.
+    pub user_sources: Vec<UserModel>,
+    pub user_sinks: Vec<UserModel>,
+    pub user_sanitizers: Vec<UserModel>,
+    pub user_propagators: Vec<UserModel>,
 }
 
 /// One problem found in a file.
@@ -70,6 +75,17 @@ pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -
             if let Some(kind) = sink_for(&name) {
                 if !sinks.iter().any(|(k, _)| *k == kind) {
                     sinks.push((kind, name));
+                }
+            }
+        }
+        if sinks.is_empty() {
+            for value in callees.iter() {
+                let Some(name) = resolver.library_name(value) else {
+                    continue;
+                };
+                if options.user_sinks.iter().any(|sink| sink.name == name) {
+                    sinks.push((SinkKind::User, name));
+                    break;
                 }
             }
         }
@@ -133,6 +149,7 @@ impl CallContext<'_, '_> {
     fn check(&mut self, kind: SinkKind) {
         match kind {
             SinkKind::Pickle => self.check_pickle(),
+            SinkKind::User => self.check_user_sink(),
             SinkKind::TorchLoad {
                 weights_only_position,
                 pickle_module_position,
@@ -219,7 +236,9 @@ impl CallContext<'_, '_> {
     /// Follows the sink's data argument back to an untrusted source; a flow makes the finding an error
     /// (a warning for local input under the remote threat model) and names the source.
     fn add_taint(&mut self, finding: &mut Finding) {
-        let Some(argument) = library::data_argument(self.kind, self.call_data()) else {
+        let Some(argument) =
+            library::data_argument(self.kind, self.call_data(), self.library_name, self.options)
+        else {
             return;
         };
         let sink_step = FlowStep {
@@ -228,7 +247,8 @@ impl CallContext<'_, '_> {
             message: format!("reaches {}", self.callee_display()),
         };
         let file = self.file;
-        let result = TaintSearch::new(self.resolver).trace_argument(file, argument, sink_step);
+        let result =
+            TaintSearch::new(self.resolver, self.options).trace_argument(file, argument, sink_step);
         match result.flow {
             Some(flow) => {
                 let source = &flow.steps[0];

@@ -19,6 +19,7 @@ use brine_facts::{
 use brine_syntax::TextRange;
 
 use crate::resolve::{lookup_scope, reaching_bindings, Resolver};
+use crate::rules::CheckOptions;
 use crate::value::Value;
 use crate::workspace::FileId;
 pub use library::SourceKind;
@@ -76,15 +77,17 @@ pub struct TaintResult {
 /// Backward taint search over one workspace, sharing the resolver's name resolution.
 pub struct TaintSearch<'r, 'w> {
     resolver: &'r mut Resolver<'w>,
+    options: &'r CheckOptions,
     in_progress: HashSet<(FileId, ExprId)>,
     depth: u32,
     verified: bool,
 }
 
 impl<'r, 'w> TaintSearch<'r, 'w> {
-    pub fn new(resolver: &'r mut Resolver<'w>) -> Self {
+    pub fn new(resolver: &'r mut Resolver<'w>, options: &'r CheckOptions) -> Self {
         TaintSearch {
             resolver,
+            options,
             in_progress: HashSet::new(),
             depth: 0,
             verified: false,
@@ -527,6 +530,46 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         let mut reaches = Vec::new();
         let mut handled = false;
         for value in callees.iter() {
+            // Configured models apply to library names and to workspace functions alike.
+            if let Some(name) = self.resolver.library_name(value) {
+                if self
+                    .options
+                    .user_sources
+                    .iter()
+                    .any(|source| source.name == name)
+                {
+                    let description = format!("configured source `{name}`");
+                    return vec![source_reach(
+                        file,
+                        call_range,
+                        SourceKind::Remote,
+                        &description,
+                    )];
+                }
+                if self
+                    .options
+                    .user_sanitizers
+                    .iter()
+                    .any(|sanitizer| sanitizer.name == name)
+                {
+                    self.verified = true;
+                    return Vec::new();
+                }
+                if self
+                    .options
+                    .user_propagators
+                    .iter()
+                    .any(|propagator| propagator.name == name)
+                {
+                    handled = true;
+                    let args: Vec<ExprId> =
+                        facts.call(call).args.iter().map(|arg| arg.value).collect();
+                    for arg in args {
+                        reaches.extend(self.reaches(file, arg));
+                    }
+                    continue;
+                }
+            }
             match value {
                 Value::Qualified(name) => {
                     if let Some((kind, description)) = library::call_source(name) {

@@ -127,7 +127,12 @@ impl<'a> Lowerer<'a> {
             "with_statement" => {
                 for child in node.named_children(&mut cursor) {
                     if child.kind() == "with_clause" {
-                        self.lower_with_clause(child, scope, site);
+                        // The names are bound before the body runs.
+                        let clause_site = BindingSite {
+                            offset: child.end_byte() as u32,
+                            ..site
+                        };
+                        self.lower_with_clause(child, scope, clause_site);
                     }
                 }
                 if let Some(body) = node.child_by_field_name("body") {
@@ -157,6 +162,10 @@ impl<'a> Lowerer<'a> {
             }
             "except_clause" | "except_group_clause" => {
                 let alias = node.child_by_field_name("alias");
+                let site = BindingSite {
+                    offset: node.start_byte() as u32,
+                    ..site
+                };
                 for child in node.named_children(&mut cursor) {
                     match child.kind() {
                         "block" => push_block(stack, child, scope, true),

@@ -225,3 +225,43 @@ fn rule_documentation() {
     assert!(all.contains("BRN203  torch-hub-load"));
     assert_eq!(brine(&["rule", "BRN999"], repo()).status.code(), Some(2));
 }
+
+#[test]
+fn tainted_findings_carry_their_path_in_every_format() {
+    let workspace = "tests/fixtures/workspaces/taint_hops";
+    let json = stdout(&brine(&["check", workspace, "--output-format", "json"], repo()));
+    let findings: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let tainted: Vec<&serde_json::Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .collect();
+    assert!(!tainted.is_empty());
+    for finding in &tainted {
+        let flow = finding["flow"].as_array().unwrap();
+        assert!(flow.len() >= 2, "{finding}");
+        assert!(flow[0]["message"].as_str().unwrap().starts_with("source: "));
+        assert_eq!(flow.last().unwrap()["path"], finding["path"]);
+        assert_eq!(flow.last().unwrap()["range"], finding["range"]);
+        assert!(finding["message"].as_str().unwrap().contains(" reaches "));
+    }
+    // A flow that crosses files names the source's file first.
+    assert!(tainted.iter().any(|f| f["flow"][0]["path"] != f["path"]));
+
+    let sarif = stdout(&brine(&["check", workspace, "--output-format", "sarif"], repo()));
+    let _: serde_sarif::sarif::Sarif = serde_json::from_str(&sarif).expect("valid SARIF 2.1.0");
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let with_flows: Vec<&serde_json::Value> = results.iter().filter(|r| r["level"] == "error").collect();
+    assert_eq!(with_flows.len(), tainted.len());
+    for result in with_flows {
+        let locations = result["codeFlows"][0]["threadFlows"][0]["locations"].as_array().unwrap();
+        let last = &locations.last().unwrap()["location"]["physicalLocation"];
+        assert_eq!(last, &result["locations"][0]["physicalLocation"]);
+    }
+
+    let text = stdout(&brine(&["check", workspace], repo()));
+    assert!(text.contains("= path:"), "{text}");
+    assert!(text.contains("1. tests/fixtures/workspaces/taint_hops/app/transport.py:"), "{text}");
+}

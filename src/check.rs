@@ -32,13 +32,29 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         select: args.select.as_deref().map(normalize),
         ignore: normalize(&args.ignore),
     };
-    let outcome = match check_paths(&request) {
+    let mut outcome = match check_paths(&request) {
         Ok(outcome) => outcome,
         Err(error) => {
             eprintln!("error: invalid configuration in {error}");
             return ExitCode::from(2);
         }
     };
+    if args.fix && outcome.missing.is_empty() {
+        let fixed = crate::fix::apply_fixes(&outcome, args.unsafe_fixes);
+        if fixed > 0 {
+            eprintln!(
+                "Fixed {fixed} finding{}.",
+                if fixed == 1 { "" } else { "s" }
+            );
+            outcome = match check_paths(&request) {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    eprintln!("error: invalid configuration in {error}");
+                    return ExitCode::from(2);
+                }
+            };
+        }
+    }
     if !outcome.missing.is_empty() {
         for path in &outcome.missing {
             eprintln!("error: {}: no such file or directory", path.display());

@@ -46,6 +46,12 @@ pub struct CheckArgs {
     /// Exit with 0 even when there are findings.
     #[arg(long)]
     pub exit_zero: bool,
+    /// Apply the safe fixes, then report what remains.
+    #[arg(long)]
+    pub fix: bool,
+    /// With `--fix`, also apply unsafe fixes (they may change behaviour, e.g. refuse a checkpoint).
+    #[arg(long, requires = "fix")]
+    pub unsafe_fixes: bool,
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output_file: Option<PathBuf>,

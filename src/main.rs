@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod fix;
 mod output;
 
 use std::process::ExitCode;

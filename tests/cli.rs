@@ -229,7 +229,10 @@ fn rule_documentation() {
 #[test]
 fn tainted_findings_carry_their_path_in_every_format() {
     let workspace = "tests/fixtures/workspaces/taint_hops";
-    let json = stdout(&brine(&["check", workspace, "--output-format", "json"], repo()));
+    let json = stdout(&brine(
+        &["check", workspace, "--output-format", "json"],
+        repo(),
+    ));
     let findings: serde_json::Value = serde_json::from_str(&json).unwrap();
     let tainted: Vec<&serde_json::Value> = findings
         .as_array()
@@ -249,19 +252,94 @@ fn tainted_findings_carry_their_path_in_every_format() {
     // A flow that crosses files names the source's file first.
     assert!(tainted.iter().any(|f| f["flow"][0]["path"] != f["path"]));
 
-    let sarif = stdout(&brine(&["check", workspace, "--output-format", "sarif"], repo()));
+    let sarif = stdout(&brine(
+        &["check", workspace, "--output-format", "sarif"],
+        repo(),
+    ));
     let _: serde_sarif::sarif::Sarif = serde_json::from_str(&sarif).expect("valid SARIF 2.1.0");
     let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    let with_flows: Vec<&serde_json::Value> = results.iter().filter(|r| r["level"] == "error").collect();
+    let with_flows: Vec<&serde_json::Value> =
+        results.iter().filter(|r| r["level"] == "error").collect();
     assert_eq!(with_flows.len(), tainted.len());
     for result in with_flows {
-        let locations = result["codeFlows"][0]["threadFlows"][0]["locations"].as_array().unwrap();
+        let locations = result["codeFlows"][0]["threadFlows"][0]["locations"]
+            .as_array()
+            .unwrap();
         let last = &locations.last().unwrap()["location"]["physicalLocation"];
         assert_eq!(last, &result["locations"][0]["physicalLocation"]);
     }
 
     let text = stdout(&brine(&["check", workspace], repo()));
     assert!(text.contains("= path:"), "{text}");
-    assert!(text.contains("1. tests/fixtures/workspaces/taint_hops/app/transport.py:"), "{text}");
+    assert!(
+        text.contains("1. tests/fixtures/workspaces/taint_hops/app/transport.py:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fix_applies_safe_fixes_and_unsafe_ones_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("load.py");
+    std::fs::write(
+        &file,
+        "import torch\nimport yaml\n\nconfig = yaml.load(stream)\nstate = torch.load(path)\n",
+    )
+    .unwrap();
+    let output = brine(&["check", "--fix"], dir.path());
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the unsafe BRN102 fix is not applied without --unsafe-fixes"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("yaml.safe_load(stream)"), "{text}");
+    assert!(text.contains("torch.load(path)\n"), "{text}");
+    let output = brine(&["check", "--fix", "--unsafe-fixes"], dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("torch.load(path, weights_only=True)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn pin_revision_fix_reads_the_local_hugging_face_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let sha = "86b5e0934494bd15c9632b12f734a8a67f723594";
+    let refs = cache
+        .path()
+        .join("models--google-bert--bert-base-uncased/refs");
+    std::fs::create_dir_all(&refs).unwrap();
+    std::fs::write(refs.join("main"), sha).unwrap();
+    let file = dir.path().join("model.py");
+    std::fs::write(
+        &file,
+        "from transformers import AutoModel\nm = AutoModel.from_pretrained(\"google-bert/bert-base-uncased\")\nn = AutoModel.from_pretrained(\"other/model\")\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["check", "--fix"])
+        .current_dir(dir.path())
+        .env("HF_HUB_CACHE", cache.path())
+        .env_remove("HF_HOME")
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the model missing from the cache stays unpinned"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains(&format!(
+            "from_pretrained(\"google-bert/bert-base-uncased\", revision=\"{sha}\")"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("from_pretrained(\"other/model\")"), "{text}");
 }

@@ -110,3 +110,30 @@ pub fn attribute_name_range(facts: &FileFacts, call: &Call, attr: &str) -> TextR
     let callee = facts.expr_range(call.callee);
     TextRange::new(callee.end - attr.len() as u32, callee.end)
 }
+
+/// A "pin `revision`" fix waiting for its sha: the analysis knows where to write it, the workspace
+/// layer reads the sha from the local Hugging Face cache (the analysis never does I/O).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinRequest {
+    /// `model` or `dataset`.
+    pub repo_type: &'static str,
+    pub repo_id: String,
+    /// The branch or tag whose commit to pin (`main` when no revision was given).
+    pub reference: String,
+    /// The edit, with `{sha}` where the commit goes.
+    pub edit: Edit,
+}
+
+impl PinRequest {
+    /// The safe fix once the commit is known.
+    pub fn fix(&self, sha: &str) -> Fix {
+        Fix::new(
+            format!("Pin `revision=\"{sha}\"` (the commit `{}` points to in the local Hugging Face cache)", self.reference),
+            Applicability::Safe,
+            vec![Edit {
+                range: self.edit.range,
+                new_text: self.edit.new_text.replace("{sha}", sha),
+            }],
+        )
+    }
+}

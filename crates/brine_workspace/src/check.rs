@@ -129,6 +129,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
     );
     outcome.files_checked = files.len();
     timer.phase("index workspace");
+    let hf_cache_dirs = crate::hf_cache::cache_dirs();
     let mut reports: Vec<FileReport> = workspace
         .files()
         .collect::<Vec<_>>()
@@ -137,6 +138,13 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
             let file = &files[id.index()];
             let mut findings = check_file(&workspace, id, &file.settings.options);
             findings.retain(|finding| file.settings.is_enabled(finding.code()));
+            for finding in &mut findings {
+                let pin = finding.pin.as_ref().and_then(|request| {
+                    crate::hf_cache::resolve_pin(request, &hf_cache_dirs)
+                        .map(|sha| request.fix(&sha))
+                });
+                finding.fixes.extend(pin);
+            }
             (!findings.is_empty()).then(|| FileReport {
                 path: file.path.clone(),
                 findings,

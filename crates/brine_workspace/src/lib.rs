@@ -5,6 +5,7 @@
 //! gets text and paths. A file that cannot be read becomes a [`FileError`], never a panic.
 
 mod check;
+pub mod hf_cache;
 mod settings;
 mod walk;
 

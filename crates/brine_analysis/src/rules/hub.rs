@@ -2,7 +2,7 @@
 
 use super::library::{ModelId, PACKAGED_DATASET_BUILDERS};
 use super::{CallContext, Severity, Verdict};
-use crate::fix::{self, Applicability, Fix};
+use crate::fix::{self, Applicability, Fix, PinRequest};
 use crate::resolve::ArgValue;
 use crate::value::{Value, ValueSet};
 
@@ -43,10 +43,11 @@ impl CallContext<'_, '_> {
         if source == ModelSource::Local {
             return;
         }
-        let revision = match self.argument(None, "revision") {
+        let revision_argument = self.argument(None, "revision");
+        let revision = match &revision_argument {
             ArgValue::Absent => Verdict::Unsafe,
             ArgValue::MaybeInKwargs => Verdict::Unknown,
-            ArgValue::Passed { values, .. } => super::judge(&values, |value| match value {
+            ArgValue::Passed { values, .. } => super::judge(values, |value| match value {
                 Value::Str(revision) if is_commit_sha(revision) => Verdict::Safe,
                 Value::Unknown => Verdict::Unknown,
                 _ => Verdict::Unsafe,
@@ -58,7 +59,11 @@ impl CallContext<'_, '_> {
                 let message = format!(
                     "{callee} downloads `{id}` from the Hugging Face Hub without pinning `revision` to a commit sha; what it loads can change after review"
                 );
+                let pin = self.pin_request(id, &revision_argument, model_id.datasets_builders);
                 self.report("BRN201", Severity::Warning, message, Vec::new());
+                if let Some(finding) = self.findings.last_mut() {
+                    finding.pin = pin;
+                }
             }
             (ModelSource::Hub(id), Verdict::Unknown) => {
                 let message = format!(
@@ -75,6 +80,36 @@ impl CallContext<'_, '_> {
             }
         }
         self.check_trust_remote_code(&callee, revision == Verdict::Unsafe);
+    }
+
+    /// What the "pin revision" fix needs: the repository, the reference to look up in the local cache,
+    /// and the edit with a `{sha}` placeholder.
+    fn pin_request(&self, repo_id: &str, revision: &ArgValue, dataset: bool) -> Option<PinRequest> {
+        let (reference, edit) = match revision {
+            ArgValue::Absent => (
+                "main".to_owned(),
+                fix::add_keyword(self.facts(), self.call_data(), "revision=\"{sha}\""),
+            ),
+            ArgValue::Passed {
+                values,
+                arg: Some(arg),
+            } => {
+                let reference = values.iter().find_map(|v| v.as_str())?.to_owned();
+                let text = if arg.kind == brine_facts::ArgKind::Positional {
+                    "\"{sha}\""
+                } else {
+                    "revision=\"{sha}\""
+                };
+                (reference, fix::replace(arg.range, text))
+            }
+            _ => return None,
+        };
+        Some(PinRequest {
+            repo_type: if dataset { "dataset" } else { "model" },
+            repo_id: repo_id.to_owned(),
+            reference,
+            edit,
+        })
     }
 
     /// BRN202: `trust_remote_code=True` runs the repository's Python code on load.

@@ -45,6 +45,8 @@ pub struct Finding {
     pub fixes: Vec<Fix>,
     /// For a tainted finding: the path from the untrusted source to this sink.
     pub flow: Option<TaintFlow>,
+    /// For BRN201: what the "pin revision" fix needs from the local Hugging Face cache.
+    pub pin: Option<crate::fix::PinRequest>,
 }
 
 impl Finding {
@@ -226,6 +228,7 @@ impl CallContext<'_, '_> {
             message,
             fixes,
             flow: None,
+            pin: None,
         };
         if code.starts_with("BRN1") && severity == Severity::Warning {
             self.add_taint(&mut finding);

@@ -14,10 +14,25 @@ use brine_facts::{
     FunctionId, ImportTarget, ParamKind, ScopeId, ScopeKind,
 };
 use rustc_hash::FxHashSet;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::value::{Value, ValueSet};
 use crate::workspace::{FileId, Workspace};
+
+/// Something a cached result was computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Dep {
+    /// The facts of a file.
+    File(FileId),
+    /// The set of calls whose callee's last name is this (the call-site index).
+    CallsNamed(Box<str>),
+    /// Too many things to list: any edit invalidates it.
+    Anything,
+}
+
+/// Dependencies recorded per computation before it collapses to [`Dep::Anything`].
+const MAX_DEPS: usize = 24;
 
 /// A call of a function: where it is, and whether Python passes the first parameter implicitly
 /// (`obj.method(...)`, `Class(...)` for `__init__`).
@@ -45,6 +60,9 @@ pub struct Resolver<'w> {
     /// In shallow mode parameters are not followed to their call sites (used while looking for call
     /// sites themselves, so that finding callers never fans out into finding callers of callers).
     shallow: bool,
+    /// What each computation in progress has read so far (innermost last), so cached results can be
+    /// dropped exactly when a file they depend on changes.
+    deps: RefCell<Vec<Vec<Dep>>>,
     /// How many times a cycle or the depth bound cut resolution short. A result computed without a
     /// cut does not depend on evaluation order, so only those go into the workspace's shared cache;
     /// that keeps results deterministic however threads interleave.
@@ -72,6 +90,7 @@ impl<'w> Resolver<'w> {
             in_progress: FxHashSet::default(),
             depth: 0,
             shallow: false,
+            deps: RefCell::new(Vec::new()),
             cuts: 0,
         }
     }
@@ -80,14 +99,49 @@ impl<'w> Resolver<'w> {
         self.workspace
     }
 
+    /// A file's facts; reading them makes the computation in progress depend on that file.
     fn facts(&self, file: FileId) -> &'w FileFacts {
+        self.note(Dep::File(file));
         &self.workspace.file(file).facts
+    }
+
+    /// Records that the computation in progress depends on `dep`. A frame that depends on more than
+    /// [`MAX_DEPS`] things collapses to [`Dep::Anything`], which keeps recording cheap.
+    fn note(&self, dep: Dep) {
+        if let Some(frame) = self.deps.borrow_mut().last_mut() {
+            if frame.first() == Some(&Dep::Anything) || frame.contains(&dep) {
+                return;
+            }
+            if dep == Dep::Anything || frame.len() >= MAX_DEPS {
+                frame.clear();
+                frame.push(Dep::Anything);
+            } else {
+                frame.push(dep);
+            }
+        }
+    }
+
+    fn note_all(&self, deps: &[Dep]) {
+        for dep in deps {
+            self.note(dep.clone());
+        }
+    }
+
+    /// Runs `compute` in a dependency frame; returns its result and what it depended on (which is
+    /// also added to the enclosing frame).
+    fn tracked<T>(&mut self, compute: impl FnOnce(&mut Self) -> T) -> (T, Arc<[Dep]>) {
+        self.deps.borrow_mut().push(Vec::new());
+        let result = compute(self);
+        let deps: Arc<[Dep]> = self.deps.borrow_mut().pop().unwrap_or_default().into();
+        self.note_all(&deps);
+        (result, deps)
     }
 
     /// Runs `compute` unless `key` is cached, already being computed (a cycle) or the chain is too deep.
     fn guarded(&mut self, key: Key, compute: impl FnOnce(&mut Self) -> ValueSet) -> ValueSet {
         let key = (key, self.shallow);
-        if let Some(cached) = self.workspace.cached(&key) {
+        if let Some((cached, deps)) = self.workspace.cached(&key) {
+            self.note_all(&deps);
             return cached;
         }
         if self.depth >= MAX_DEPTH {
@@ -100,11 +154,11 @@ impl<'w> Resolver<'w> {
         }
         let cuts_before = self.cuts;
         self.depth += 1;
-        let result = compute(self);
+        let (result, deps) = self.tracked(compute);
         self.depth -= 1;
         self.in_progress.remove(&key);
         if self.cuts == cuts_before {
-            self.workspace.cache(key, result.clone());
+            self.workspace.cache(key, result.clone(), deps);
         }
         result
     }
@@ -689,16 +743,17 @@ impl<'w> Resolver<'w> {
     /// Calls in the workspace that call `function` (directly, as a method, or as a constructor
     /// for `__init__`), with whether the call supplies the first parameter implicitly.
     pub fn call_sites(&mut self, file: FileId, function: FunctionId) -> Arc<Vec<CallSite>> {
-        if let Some(cached) = self.workspace.cached_call_sites(file, function) {
+        if let Some((cached, deps)) = self.workspace.cached_call_sites(file, function) {
+            self.note_all(&deps);
             return cached;
         }
         let cuts_before = self.cuts;
         let was_shallow = std::mem::replace(&mut self.shallow, true);
-        let sites = Arc::new(self.find_call_sites(file, function));
+        let (sites, deps) = self.tracked(|this| Arc::new(this.find_call_sites(file, function)));
         self.shallow = was_shallow;
         if self.cuts == cuts_before {
             self.workspace
-                .cache_call_sites(file, function, sites.clone());
+                .cache_call_sites(file, function, sites.clone(), deps);
         }
         sites
     }
@@ -712,6 +767,8 @@ impl<'w> Resolver<'w> {
             _ => (data.name.clone(), None),
         };
         let mut sites = Vec::new();
+        // A new call of this name anywhere changes the answer.
+        self.note(Dep::CallsNamed(name.clone()));
         for &(site_file, call) in self.workspace.calls_named(&name) {
             let callee = self.facts(site_file).call(call).callee;
             let callees = self.eval(site_file, callee);

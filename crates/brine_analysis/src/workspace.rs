@@ -8,8 +8,11 @@ use brine_facts::{CallId, FileFacts, FunctionId};
 use dashmap::DashMap;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
-use crate::resolve::{CallSite, Key};
+use crate::resolve::{CallSite, Dep, Key};
 use crate::value::ValueSet;
+
+/// A cached resolution result with what it was computed from.
+pub(crate) type Cached<T> = (T, Arc<[Dep]>);
 
 /// Index of a file in its [`Workspace`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -45,9 +48,9 @@ pub struct Workspace {
     /// First components of every module name, to skip workspace lookups for library names quickly.
     top_levels: FxHashSet<String>,
     /// Resolution results shared by every resolver on this workspace (see `Resolver::guarded`).
-    resolved: DashMap<(Key, bool), ValueSet, FxBuildHasher>,
+    resolved: DashMap<(Key, bool), Cached<ValueSet>, FxBuildHasher>,
     /// Call sites per function, shared the same way.
-    call_sites: DashMap<(FileId, FunctionId), Arc<Vec<CallSite>>, FxBuildHasher>,
+    call_sites: DashMap<(FileId, FunctionId), Cached<Arc<Vec<CallSite>>>, FxBuildHasher>,
 }
 
 impl Workspace {
@@ -107,10 +110,12 @@ impl Workspace {
     }
 
     /// Replaces the facts of an existing file (an edit in the editor, a change on disk). Module names
-    /// do not change; the call index is updated and the resolution caches are cleared, since cached
-    /// results may depend on the old facts. Adding or removing files needs [`Workspace::new`].
+    /// do not change; the call index is updated, and exactly the cached results that read this file,
+    /// or the calls of a name this file calls (before or after the edit), are dropped. Adding or
+    /// removing files needs [`Workspace::new`].
     pub fn replace_facts(&mut self, id: FileId, facts: Arc<FileFacts>) {
         let old = std::mem::replace(&mut self.files[id.index()].facts, facts);
+        let new = self.files[id.index()].facts.clone();
         for call in old.call_ids() {
             if let Some(name) = old.callee_name(call) {
                 if let Some(calls) = self.calls_by_name.get_mut(name) {
@@ -118,7 +123,6 @@ impl Workspace {
                 }
             }
         }
-        let new = self.files[id.index()].facts.clone();
         for call in new.call_ids() {
             if let Some(name) = new.callee_name(call) {
                 self.calls_by_name
@@ -127,8 +131,20 @@ impl Workspace {
                     .push((id, call));
             }
         }
-        self.resolved.clear();
-        self.call_sites.clear();
+        let called: FxHashSet<&str> = old
+            .call_ids()
+            .filter_map(|call| old.callee_name(call))
+            .chain(new.call_ids().filter_map(|call| new.callee_name(call)))
+            .collect();
+        let stale = |deps: &Arc<[Dep]>| {
+            deps.iter().any(|dep| match dep {
+                Dep::File(file) => *file == id,
+                Dep::CallsNamed(name) => called.contains(&**name),
+                Dep::Anything => true,
+            })
+        };
+        self.resolved.retain(|_, (_, deps)| !stale(deps));
+        self.call_sites.retain(|_, (_, deps)| !stale(deps));
     }
 
     /// The file with this workspace-relative path.
@@ -176,19 +192,19 @@ impl Workspace {
         self.directories.contains(relative)
     }
 
-    pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<ValueSet> {
+    pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<Cached<ValueSet>> {
         self.resolved.get(key).map(|entry| entry.clone())
     }
 
-    pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet) {
-        self.resolved.insert(key, values);
+    pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
+        self.resolved.insert(key, (values, deps));
     }
 
     pub(crate) fn cached_call_sites(
         &self,
         file: FileId,
         function: FunctionId,
-    ) -> Option<Arc<Vec<CallSite>>> {
+    ) -> Option<Cached<Arc<Vec<CallSite>>>> {
         self.call_sites
             .get(&(file, function))
             .map(|entry| entry.clone())
@@ -199,8 +215,14 @@ impl Workspace {
         file: FileId,
         function: FunctionId,
         sites: Arc<Vec<CallSite>>,
+        deps: Arc<[Dep]>,
     ) {
-        self.call_sites.insert((file, function), sites);
+        self.call_sites.insert((file, function), (sites, deps));
+    }
+
+    /// How many resolution results are cached (for tests and statistics).
+    pub fn cached_results(&self) -> usize {
+        self.resolved.len() + self.call_sites.len()
     }
 
     /// Calls anywhere in the workspace whose callee's last name is `name`.

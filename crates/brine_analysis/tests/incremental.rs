@@ -1,0 +1,67 @@
+//! Replacing one file's facts drops exactly the cached results that depend on it, and the findings
+//! after any sequence of edits equal those of a fresh analysis of the final texts.
+
+use std::sync::Arc;
+
+use brine_analysis::{check_file, CheckOptions, FileId, Workspace};
+use brine_facts::lower_text;
+
+fn workspace(files: &[(&str, &str)]) -> Workspace {
+    Workspace::new(
+        files
+            .iter()
+            .map(|(path, text)| (path.to_string(), Arc::new(lower_text(text))))
+            .collect(),
+        [],
+    )
+}
+
+fn codes(workspace: &Workspace) -> Vec<(String, Vec<String>)> {
+    workspace
+        .files()
+        .map(|(id, file)| {
+            let findings = check_file(workspace, id, &CheckOptions::default());
+            (
+                file.path.clone(),
+                findings
+                    .iter()
+                    .map(|f| format!("{}:{}", f.code(), f.severity.as_str()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn edits_invalidate_exactly_what_depends_on_them() {
+    let mut files = vec![
+        ("a.py", "WO = False\n"),
+        ("b.py", "import torch\nfrom a import WO\ntorch.load(p, weights_only=WO)\n"),
+        ("c.py", "import torch\ndef load(p, weights_only=True):\n    return torch.load(p, weights_only=weights_only)\n"),
+        ("d.py", "from c import load\nload('x')\n"),
+        ("e.py", "import yaml\nyaml.load(s, Loader=yaml.SafeLoader)\n"),
+    ];
+    let mut live = workspace(&files);
+    let before = codes(&live);
+    assert_eq!(before[1].1, ["BRN102:warning"]);
+    assert!(before[2].1.is_empty());
+    let cached = live.cached_results();
+
+    // Editing a.py flips b.py, and keeps results that never read a.py (e.py's loader).
+    files[0].1 = "WO = True\n";
+    live.replace_facts(FileId(0), Arc::new(lower_text(files[0].1)));
+    assert!(live.cached_results() > 0 && live.cached_results() < cached);
+    assert_eq!(codes(&live), codes(&workspace(&files)));
+    assert!(codes(&live)[1].1.is_empty());
+
+    // A new call site in d.py changes c.py's parameter, although c.py itself did not change.
+    files[3].1 = "from c import load\nload('x')\nload('y', weights_only=False)\n";
+    live.replace_facts(FileId(3), Arc::new(lower_text(files[3].1)));
+    assert_eq!(codes(&live), codes(&workspace(&files)));
+    assert_eq!(codes(&live)[2].1, ["BRN102:warning"]);
+
+    // And back.
+    files[3].1 = "from c import load\nload('x')\n";
+    live.replace_facts(FileId(3), Arc::new(lower_text(files[3].1)));
+    assert_eq!(codes(&live), codes(&workspace(&files)));
+}

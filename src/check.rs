@@ -31,6 +31,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         paths: args.paths.clone(),
         select: args.select.as_deref().map(normalize),
         ignore: normalize(&args.ignore),
+        max_file_bytes: Some(args.max_file_size.saturating_mul(1 << 20)),
     };
     let mut outcome = match check_paths(&request) {
         Ok(outcome) => outcome,

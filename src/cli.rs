@@ -52,6 +52,9 @@ pub struct CheckArgs {
     /// With `--fix`, also apply unsafe fixes (they may change behaviour, e.g. refuse a checkpoint).
     #[arg(long, requires = "fix")]
     pub unsafe_fixes: bool,
+    /// Skip Python files larger than this many MiB (with a message).
+    #[arg(long, value_name = "MIB", default_value_t = 20)]
+    pub max_file_size: u64,
     /// Write the report to this file instead of standard output.
     #[arg(long, short)]
     pub output_file: Option<PathBuf>,

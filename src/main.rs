@@ -13,10 +13,15 @@ use cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    // A bug must end in a clear message and exit code 2, never in a signal or a bare panic.
+    let run = std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Rule(args) => print_rule(&args),
-    }
+    });
+    run.unwrap_or_else(|_| {
+        eprintln!("error: brine hit an internal error (a bug); please report it with the input that caused it");
+        ExitCode::from(2)
+    })
 }
 
 fn print_rule(args: &cli::RuleArgs) -> ExitCode {

@@ -39,6 +39,8 @@ pub struct FileFacts {
     pub suppressions: Suppressions,
     pub line_index: LineIndex,
     pub has_syntax_errors: bool,
+    /// True when some expression was nested deeper than `MAX_EXPR_DEPTH` and its inner part skipped.
+    pub depth_limited: bool,
 }
 
 impl FileFacts {

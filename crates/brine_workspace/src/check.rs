@@ -16,7 +16,12 @@ pub struct CheckRequest {
     pub paths: Vec<PathBuf>,
     pub select: Option<Vec<String>>,
     pub ignore: Vec<String>,
+    /// Files larger than this are skipped with a message (`None`: [`DEFAULT_MAX_FILE_BYTES`]).
+    pub max_file_bytes: Option<u64>,
 }
+
+/// Python files larger than this are generated data, not code anyone reviews: skipped by default.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 20 << 20;
 
 /// The findings of one file.
 #[derive(Debug)]
@@ -96,7 +101,13 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
     }
     let loaded: Vec<Result<(LoadedFile, Option<FileError>), FileError>> = selected
         .into_par_iter()
-        .map(|(path, settings)| load_file(path, settings))
+        .map(|(path, settings)| {
+            load_file(
+                path,
+                settings,
+                request.max_file_bytes.unwrap_or(DEFAULT_MAX_FILE_BYTES),
+            )
+        })
         .collect();
     let mut files = Vec::new();
     for result in loaded {
@@ -165,17 +176,33 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
 fn load_file(
     path: PathBuf,
     settings: FileSettings,
+    max_bytes: u64,
 ) -> Result<(LoadedFile, Option<FileError>), FileError> {
-    let bytes = std::fs::read(&path).map_err(|error| FileError {
-        path: path.clone(),
-        message: format!("cannot read file: {error}"),
-    })?;
-    let decoded = brine_syntax::decode_source(&bytes);
-    let note = decoded.lossy.map(|message| FileError {
+    let error = |message: String| FileError {
         path: path.clone(),
         message,
-    });
+    };
+    let size = std::fs::metadata(&path)
+        .map_err(|e| error(format!("cannot read file: {e}")))?
+        .len();
+    if size > max_bytes {
+        return Err(error(format!(
+            "skipped: {:.1} MiB is larger than the {:.1} MiB limit (--max-file-size)",
+            size as f64 / (1 << 20) as f64,
+            max_bytes as f64 / (1 << 20) as f64
+        )));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| error(format!("cannot read file: {e}")))?;
+    let decoded = brine_syntax::decode_source(&bytes);
     let facts = Arc::new(brine_facts::lower_text(&decoded.text));
+    let mut notes: Vec<String> = decoded.lossy.into_iter().collect();
+    if facts.depth_limited {
+        notes.push(format!(
+            "skipped the parts nested deeper than {} levels (too deep)",
+            brine_facts::MAX_EXPR_DEPTH
+        ));
+    }
+    let note = (!notes.is_empty()).then(|| error(notes.join("; ")));
     Ok((
         LoadedFile {
             path,

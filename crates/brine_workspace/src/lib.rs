@@ -9,6 +9,8 @@ pub mod hf_cache;
 mod settings;
 mod walk;
 
-pub use check::{check_paths, CheckOutcome, CheckRequest, FileError, FileReport};
+pub use check::{
+    check_paths, CheckOutcome, CheckRequest, FileError, FileReport, DEFAULT_MAX_FILE_BYTES,
+};
 pub use settings::{FileSettings, SettingsError, SettingsResolver};
 pub use walk::{collect_python_files, WalkedFiles};

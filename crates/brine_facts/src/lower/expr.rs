@@ -12,6 +12,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_expr(&mut self, node: Node, scope: ScopeId, depth: u32) -> ExprId {
         let range = range_of(node);
         if depth > MAX_EXPR_DEPTH {
+            self.facts.depth_limited = true;
             return self.add_expr(Expr::Unknown, range);
         }
         let depth = depth + 1;

@@ -41,16 +41,28 @@ pub fn apply_fixes(outcome: &CheckOutcome, unsafe_fixes: bool) -> usize {
             );
             continue;
         };
-        let mut edits: Vec<&Edit> = chosen.iter().flat_map(|edits| edits.iter()).collect();
-        edits.sort_by_key(|edit| std::cmp::Reverse((edit.range.start, edit.range.end)));
-        for edit in edits {
-            let range = edit.range.as_usize();
-            if range.end <= text.len()
-                && text.is_char_boundary(range.start)
-                && text.is_char_boundary(range.end)
-            {
-                text.replace_range(range, &edit.new_text);
+        let edits: Vec<&Edit> = chosen.iter().flat_map(|edits| edits.iter()).collect();
+        match &report.notebook {
+            // A notebook: edit the cells, then write only their changed lines into the JSON.
+            Some(notebook) => {
+                let edits: Vec<(std::ops::Range<usize>, String)> = edits
+                    .iter()
+                    .map(|edit| (edit.range.as_usize(), edit.new_text.clone()))
+                    .collect();
+                let sources: Vec<(usize, String)> = notebook
+                    .edit_cells(&edits)
+                    .into_iter()
+                    .map(|(cell, source)| (notebook.cells[cell].index, source))
+                    .collect();
+                match brine_notebook::write_cell_sources(&text, &sources) {
+                    Ok(written) => text = written,
+                    Err(error) => {
+                        eprintln!("warning: {}: {error}, not fixed", report.path.display());
+                        continue;
+                    }
+                }
             }
+            None => apply_edits(&mut text, edits),
         }
         match std::fs::write(&report.path, text) {
             Ok(()) => fixed += chosen.len(),
@@ -61,6 +73,19 @@ pub fn apply_fixes(outcome: &CheckOutcome, unsafe_fixes: bool) -> usize {
         }
     }
     fixed
+}
+
+fn apply_edits(text: &mut String, mut edits: Vec<&Edit>) {
+    edits.sort_by_key(|edit| std::cmp::Reverse((edit.range.start, edit.range.end)));
+    for edit in edits {
+        let range = edit.range.as_usize();
+        if range.end <= text.len()
+            && text.is_char_boundary(range.start)
+            && text.is_char_boundary(range.end)
+        {
+            text.replace_range(range, &edit.new_text);
+        }
+    }
 }
 
 /// Two edits conflict when their ranges overlap or both insert at the same point.

@@ -15,6 +15,7 @@ pub fn render(report: &Report) -> String {
                 "severity": finding.severity.as_str(),
                 "path": finding.path,
                 "range": span(finding.span),
+                "cell": finding.span.cell,
                 "message": finding.message,
                 "fix": finding.fixes.iter().find(|f| !f.edits.is_empty()).map(fix),
                 "suggestions": finding.fixes.iter().filter(|f| f.edits.is_empty()).map(|f| f.fix.title.clone()).collect::<Vec<_>>(),
@@ -32,10 +33,15 @@ pub fn render(report: &Report) -> String {
 }
 
 pub fn span(span: Span) -> Value {
-    json!({
+    let mut value = json!({
         "start": { "line": span.start.line, "column": span.start.column },
         "end": { "line": span.end.line, "column": span.end.column },
-    })
+    });
+    if let Some(cell) = span.cell {
+        // Notebooks: lines count inside the cell, `cell` indexes the notebook's `cells` array.
+        value["cell"] = json!(cell);
+    }
+    value
 }
 
 fn fix(fix: &ReportedFix) -> Value {

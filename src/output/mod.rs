@@ -1,17 +1,21 @@
 //! Report formats. A [`Report`] turns findings (byte ranges) into positions people and tools read:
-//! 1-based lines and 1-based columns counted in Unicode code points.
+//! 1-based lines and 1-based columns counted in Unicode code points, and for notebooks the cell.
 
 pub mod json;
 pub mod sarif;
 pub mod text;
 
+mod source_view;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use brine_analysis::fix::Fix;
 use brine_analysis::{Finding, Rule, Severity};
-use brine_syntax::{LineIndex, TextRange};
 use brine_workspace::CheckOutcome;
+
+use source_view::SourceView;
 
 /// A 1-based line and column (Unicode code points).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +24,13 @@ pub struct Position {
     pub column: u32,
 }
 
-/// A range in 1-based positions.
+/// A range in 1-based positions; in a notebook, lines count inside the cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start: Position,
     pub end: Position,
+    /// For a notebook: the index of the cell in the notebook's `cells` array.
+    pub cell: Option<usize>,
 }
 
 /// A fix with its edits in positions.
@@ -65,37 +71,30 @@ pub struct Report {
 
 impl Report {
     pub fn new(outcome: &CheckOutcome) -> Self {
-        let mut findings = Vec::new();
         // Only files with findings or on a taint path are read again, for columns and code frames.
-        let mut texts: HashMap<PathBuf, String> = HashMap::new();
-        let mut text_of = |path: &Path| -> String {
-            texts
+        let mut views: HashMap<PathBuf, Arc<SourceView>> = HashMap::new();
+        let mut view_of = |path: &Path, facts, notebook: &Option<Arc<brine_notebook::Notebook>>| {
+            views
                 .entry(path.to_path_buf())
-                .or_insert_with(|| {
-                    std::fs::read(path)
-                        .map(|bytes| brine_syntax::decode_source(&bytes).text)
-                        .unwrap_or_default()
-                })
+                .or_insert_with(|| Arc::new(SourceView::load(path, facts, notebook.clone())))
                 .clone()
         };
+        let mut findings = Vec::new();
         for report in &outcome.reports {
-            let text = text_of(&report.path);
-            let lines = &report.facts.line_index;
+            let view = view_of(&report.path, report.facts.clone(), &report.notebook);
             let path = display_path(&report.path);
             for finding in &report.findings {
-                let mut reported = reported(&path, finding, lines, &text);
-                if let Some(flow) = &finding.flow {
-                    for step in &flow.steps {
-                        let Some((step_path, facts)) = outcome.files.get(step.file.index()) else {
-                            continue;
-                        };
-                        let step_text = text_of(step_path);
-                        reported.flow.push(ReportedStep {
-                            path: display_path(step_path),
-                            span: span(step.range, &facts.line_index, &step_text),
-                            message: step.message.clone(),
-                        });
-                    }
+                let mut reported = reported(&path, finding, &view);
+                for step in finding.flow.iter().flat_map(|flow| &flow.steps) {
+                    let Some(file) = outcome.files.get(step.file.index()) else {
+                        continue;
+                    };
+                    let step_view = view_of(&file.path, file.facts.clone(), &file.notebook);
+                    reported.flow.push(ReportedStep {
+                        path: display_path(&file.path),
+                        span: step_view.span(step.range),
+                        message: step.message.clone(),
+                    });
                 }
                 findings.push(reported);
             }
@@ -114,9 +113,8 @@ impl Report {
     }
 }
 
-fn reported(path: &str, finding: &Finding, lines: &LineIndex, text: &str) -> ReportedFinding {
-    let span = span(finding.range, lines, text);
-    let line_range = lines.line_range(span.start.line - 1, text);
+fn reported(path: &str, finding: &Finding, view: &SourceView) -> ReportedFinding {
+    let span = view.span(finding.range);
     let fixes = finding
         .fixes
         .iter()
@@ -125,7 +123,7 @@ fn reported(path: &str, finding: &Finding, lines: &LineIndex, text: &str) -> Rep
             edits: fix
                 .edits
                 .iter()
-                .map(|edit| (self::span(edit.range, lines, text), edit.new_text.clone()))
+                .map(|edit| (view.span(edit.range), edit.new_text.clone()))
                 .collect(),
         })
         .collect();
@@ -134,24 +132,10 @@ fn reported(path: &str, finding: &Finding, lines: &LineIndex, text: &str) -> Rep
         rule: finding.rule,
         severity: finding.severity,
         message: finding.message.clone(),
+        line_text: view.line_text(finding.range.start),
         span,
         fixes,
-        line_text: text.get(line_range).unwrap_or_default().to_owned(),
         flow: Vec::new(),
-    }
-}
-
-fn span(range: TextRange, lines: &LineIndex, text: &str) -> Span {
-    let position = |offset| {
-        let at = lines.line_col_chars(offset, text);
-        Position {
-            line: at.line + 1,
-            column: at.col + 1,
-        }
-    };
-    Span {
-        start: position(range.start),
-        end: position(range.end),
     }
 }
 

@@ -43,13 +43,9 @@ pub fn render(report: &Report) -> String {
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": { "uri": uri(&finding.path) },
-                        "region": {
-                            "startLine": finding.span.start.line,
-                            "startColumn": finding.span.start.column,
-                            "endLine": finding.span.end.line,
-                            "endColumn": finding.span.end.column,
-                        }
-                    }
+                        "region": region(finding.span),
+                    },
+                    "properties": cell_properties(finding.span),
                 }],
             });
             let fixes: Vec<Value> = finding
@@ -86,13 +82,9 @@ pub fn render(report: &Report) -> String {
                             "location": {
                                 "physicalLocation": {
                                     "artifactLocation": { "uri": uri(&step.path) },
-                                    "region": {
-                                        "startLine": step.span.start.line,
-                                        "startColumn": step.span.start.column,
-                                        "endLine": step.span.end.line,
-                                        "endColumn": step.span.end.column,
-                                    }
+                                    "region": region(step.span),
                                 },
+                                "properties": cell_properties(step.span),
                                 "message": { "text": step.message },
                             }
                         })
@@ -121,6 +113,23 @@ pub fn render(report: &Report) -> String {
     let mut text = serde_json::to_string_pretty(&sarif).expect("JSON values serialize");
     text.push('\n');
     text
+}
+
+fn region(span: super::Span) -> Value {
+    json!({
+        "startLine": span.start.line,
+        "startColumn": span.start.column,
+        "endLine": span.end.line,
+        "endColumn": span.end.column,
+    })
+}
+
+/// In a notebook, regions count lines inside a cell; `notebookCell` says which (index in `cells`).
+fn cell_properties(span: super::Span) -> Value {
+    match span.cell {
+        Some(cell) => json!({ "notebookCell": cell }),
+        None => json!({}),
+    }
 }
 
 /// A relative path as a URI reference: `/` separators, spaces and other reserved bytes percent-encoded.

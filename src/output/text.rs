@@ -14,8 +14,13 @@ pub fn render(report: &Report, outcome: &CheckOutcome) -> String {
         let start = finding.span.start;
         let _ = writeln!(
             out,
-            "{}:{}:{}: {} {}",
-            finding.path, start.line, start.column, finding.rule.code, finding.message
+            "{}:{}{}:{}: {} {}",
+            finding.path,
+            cell_prefix(finding.span.cell),
+            start.line,
+            start.column,
+            finding.rule.code,
+            finding.message
         );
         let gutter = start.line.to_string().len();
         let line = finding.line_text.replace('\t', " ");
@@ -41,10 +46,11 @@ pub fn render(report: &Report, outcome: &CheckOutcome) -> String {
             for (index, step) in finding.flow.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "{:gutter$}   {}. {}:{}:{}: {}",
+                    "{:gutter$}   {}. {}:{}{}:{}: {}",
                     "",
                     index + 1,
                     step.path,
+                    cell_prefix(step.span.cell),
                     step.span.start.line,
                     step.span.start.column,
                     step.message
@@ -87,6 +93,12 @@ pub fn render(report: &Report, outcome: &CheckOutcome) -> String {
         );
     }
     out
+}
+
+/// `cell 5:` for a position in a notebook's fifth cell (counting every cell, markdown included).
+fn cell_prefix(cell: Option<usize>) -> String {
+    cell.map(|index| format!("cell {}:", index + 1))
+        .unwrap_or_default()
 }
 
 fn plural(count: usize) -> &'static str {

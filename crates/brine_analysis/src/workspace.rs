@@ -34,6 +34,26 @@ pub struct WorkspaceFile {
     /// True for a package's `__init__.py`.
     pub is_package: bool,
     pub facts: Arc<FileFacts>,
+    /// For a notebook: the first line of each code cell in the facts' text and the cell's index in
+    /// the notebook, so locations can be named `notebook.ipynb:cell 3:2`.
+    pub cells: Option<Vec<(u32, usize)>>,
+}
+
+impl WorkspaceFile {
+    /// `path:line` for a byte offset, or `path:cell N:line` in a notebook (1-based).
+    pub fn location(&self, offset: u32) -> String {
+        let line = self.facts.line_index.line_of(offset);
+        match &self.cells {
+            Some(cells) => {
+                let at = cells
+                    .partition_point(|&(start, _)| start <= line)
+                    .saturating_sub(1);
+                let (start, index) = cells.get(at).copied().unwrap_or((0, 0));
+                format!("{}:cell {}:{}", self.path, index + 1, line - start + 1)
+            }
+            None => format!("{}:{}", self.path, line + 1),
+        }
+    }
 }
 
 /// All files analysed together, and the cross-file indexes resolution needs.
@@ -104,6 +124,7 @@ impl Workspace {
                 module,
                 is_package,
                 facts,
+                cells: None,
             });
         }
         workspace
@@ -145,6 +166,11 @@ impl Workspace {
         };
         self.resolved.retain(|_, (_, deps)| !stale(deps));
         self.call_sites.retain(|_, (_, deps)| !stale(deps));
+    }
+
+    /// Marks a file as a notebook: `cells` holds each code cell's first line and index in the notebook.
+    pub fn set_cells(&mut self, id: FileId, cells: Vec<(u32, usize)>) {
+        self.files[id.index()].cells = Some(cells);
     }
 
     /// The file with this workspace-relative path.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use brine_analysis::{check_file, Finding, Workspace};
 use brine_facts::FileFacts;
+use brine_notebook::Notebook;
 use rayon::prelude::*;
 
 use crate::settings::{FileSettings, SettingsError, SettingsResolver};
@@ -30,6 +31,8 @@ pub struct FileReport {
     pub path: PathBuf,
     pub findings: Vec<Finding>,
     pub facts: Arc<FileFacts>,
+    /// For a notebook: its cells; finding ranges are offsets in their virtual text.
+    pub notebook: Option<Arc<Notebook>>,
 }
 
 /// A path that could not be walked, read or decoded cleanly.
@@ -51,13 +54,22 @@ pub struct CheckOutcome {
     pub errors: Vec<FileError>,
     /// Every checked file's path and facts, indexed by the analysis' `FileId` (taint paths cross
     /// files, so reports need positions in files without findings too).
-    pub files: Vec<(PathBuf, Arc<FileFacts>)>,
+    pub files: Vec<CheckedFile>,
 }
 
 struct LoadedFile {
     path: PathBuf,
     settings: FileSettings,
     facts: Arc<FileFacts>,
+    notebook: Option<Arc<Notebook>>,
+}
+
+/// A checked file: its path, facts and, for a notebook, its cells (facts are of the cells' virtual text).
+#[derive(Debug, Clone)]
+pub struct CheckedFile {
+    pub path: PathBuf,
+    pub facts: Arc<FileFacts>,
+    pub notebook: Option<Arc<Notebook>>,
 }
 
 /// Checks every Python file under `request.paths` as one workspace. Fails only on configuration
@@ -126,7 +138,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
         .iter()
         .filter_map(|dir| relative_to(&root, dir))
         .filter(|dir| !dir.is_empty());
-    let workspace = Workspace::new(
+    let mut workspace = Workspace::new(
         files
             .iter()
             .map(|file| {
@@ -138,6 +150,16 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
             .collect(),
         directories,
     );
+    for (index, file) in files.iter().enumerate() {
+        if let Some(notebook) = &file.notebook {
+            let cells = notebook
+                .cells
+                .iter()
+                .map(|cell| (file.facts.line_index.line_of(cell.start), cell.index))
+                .collect();
+            workspace.set_cells(brine_analysis::FileId(index as u32), cells);
+        }
+    }
     outcome.files_checked = files.len();
     timer.phase("index workspace");
     let hf_cache_dirs = crate::hf_cache::cache_dirs();
@@ -160,6 +182,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
                 path: file.path.clone(),
                 findings,
                 facts: file.facts.clone(),
+                notebook: file.notebook.clone(),
             })
         })
         .collect();
@@ -168,7 +191,11 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
     outcome.reports = reports;
     outcome.files = files
         .into_iter()
-        .map(|file| (file.path, file.facts))
+        .map(|file| CheckedFile {
+            path: file.path,
+            facts: file.facts,
+            notebook: file.notebook,
+        })
         .collect();
     Ok(outcome)
 }
@@ -193,7 +220,19 @@ fn load_file(
         )));
     }
     let bytes = std::fs::read(&path).map_err(|e| error(format!("cannot read file: {e}")))?;
-    let decoded = brine_syntax::decode_source(&bytes);
+    let is_notebook = path.extension().is_some_and(|ext| ext == "ipynb");
+    let (decoded, notebook) = if is_notebook {
+        let json = String::from_utf8(bytes)
+            .map_err(|_| error("malformed notebook: not UTF-8 JSON".into()))?;
+        let notebook = Notebook::parse(&json).map_err(|e| error(e.to_string()))?;
+        let text = notebook.virtual_text.clone();
+        (
+            brine_syntax::DecodedSource { text, lossy: None },
+            Some(Arc::new(notebook)),
+        )
+    } else {
+        (brine_syntax::decode_source(&bytes), None)
+    };
     let facts = Arc::new(brine_facts::lower_text(&decoded.text));
     let mut notes: Vec<String> = decoded.lossy.into_iter().collect();
     if facts.depth_limited {
@@ -208,6 +247,7 @@ fn load_file(
             path,
             settings,
             facts,
+            notebook,
         },
         note,
     ))

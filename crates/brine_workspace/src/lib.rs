@@ -10,7 +10,8 @@ mod settings;
 mod walk;
 
 pub use check::{
-    check_paths, CheckOutcome, CheckRequest, FileError, FileReport, DEFAULT_MAX_FILE_BYTES,
+    check_paths, CheckOutcome, CheckRequest, CheckedFile, FileError, FileReport,
+    DEFAULT_MAX_FILE_BYTES,
 };
 pub use settings::{FileSettings, SettingsError, SettingsResolver};
 pub use walk::{collect_python_files, WalkedFiles};

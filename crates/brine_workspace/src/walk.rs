@@ -52,7 +52,10 @@ pub fn collect_python_files(paths: &[PathBuf]) -> WalkedFiles {
                     let path = entry.into_path();
                     if is_dir {
                         walked.directories.push(path);
-                    } else if path.extension().is_some_and(|ext| ext == "py") {
+                    } else if path
+                        .extension()
+                        .is_some_and(|ext| ext == "py" || ext == "ipynb")
+                    {
                         walked.files.push(path);
                     }
                 }

@@ -255,12 +255,14 @@ impl CallContext<'_, '_> {
         match result.flow {
             Some(flow) => {
                 let source = &flow.steps[0];
-                let source_file = self.resolver.workspace().file(source.file);
-                let line = source_file.facts.line_index.line_of(source.range.start) + 1;
+                let location = self
+                    .resolver
+                    .workspace()
+                    .file(source.file)
+                    .location(source.range.start);
                 finding.message = format!(
-                    "{} at {}:{line} reaches {}: {}",
+                    "{} at {location} reaches {}: {}",
                     flow.description,
-                    source_file.path,
                     self.callee_display(),
                     finding.message
                 );

@@ -1,0 +1,96 @@
+//! Jupyter notebooks in `brine check`: code cells analysed together as one module (flows cross cells
+//! and reach imported workspace modules), positions named by cell, `--fix` writing back only the
+//! edited line, and malformed notebooks reported without stopping the check.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn brine(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run brine")
+}
+
+fn project() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/notebooks/project")
+}
+
+#[test]
+fn findings_point_at_cells_and_flows_cross_cells_and_modules() {
+    let output = brine(&["check"], &project());
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("analysis.ipynb:cell 3:3:7: BRN101 response of `requests.get` at analysis.ipynb:cell 1:3"), "{text}");
+    assert!(
+        text.contains("1. analysis.ipynb:cell 1:3:8: source: response of `requests.get`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("helpers.py:7:12: BRN102 file downloaded from the Hugging Face Hub"),
+        "{text}"
+    );
+    // Magics, shell escapes and a `%%bash` cell are not Python: nothing is reported in them.
+    assert!(!text.contains("cell 4:"), "{text}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("broken.ipynb: malformed notebook: cell 1"),
+        "{stderr}"
+    );
+
+    let json =
+        String::from_utf8(brine(&["check", "--output-format", "json"], &project()).stdout).unwrap();
+    let findings: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let pickle = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "BRN101")
+        .unwrap();
+    assert_eq!(pickle["cell"], 2);
+    assert_eq!(
+        pickle["range"]["start"],
+        serde_json::json!({"line": 3, "column": 7})
+    );
+    assert_eq!(pickle["flow"][0]["range"]["cell"], 0);
+
+    let sarif = String::from_utf8(brine(&["check", "--output-format", "sarif"], &project()).stdout)
+        .unwrap();
+    let _: serde_sarif::sarif::Sarif = serde_json::from_str(&sarif).expect("valid SARIF 2.1.0");
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "BRN101")
+        .unwrap()
+        .clone();
+    let location = &result["locations"][0];
+    assert_eq!(
+        location["physicalLocation"]["artifactLocation"]["uri"],
+        "analysis.ipynb"
+    );
+    assert_eq!(location["physicalLocation"]["region"]["startLine"], 3);
+    assert_eq!(location["properties"]["notebookCell"], 2);
+}
+
+#[test]
+fn fix_rewrites_only_the_fixed_line_of_the_notebook() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["analysis.ipynb", "helpers.py"] {
+        std::fs::copy(project().join(name), dir.path().join(name)).unwrap();
+    }
+    let before = std::fs::read_to_string(dir.path().join("analysis.ipynb")).unwrap();
+    let output = brine(&["check", "--fix"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "the tainted findings remain");
+    let after = std::fs::read_to_string(dir.path().join("analysis.ipynb")).unwrap();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&after).is_ok(),
+        "still valid JSON"
+    );
+    assert_eq!(
+        after,
+        before.replace("yaml.load(open", "yaml.safe_load(open")
+    );
+}

@@ -21,6 +21,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Show a rule's documentation, or list every rule.
     Rule(RuleArgs),
+    /// Run the language server (LSP over standard input and output).
+    Server(ServerArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -67,4 +69,11 @@ pub struct RuleArgs {
     /// List every rule.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Communicate over standard input and output (the only transport; accepted for editors that pass it).
+    #[arg(long)]
+    pub stdio: bool,
 }

@@ -1,4 +1,5 @@
-//! The `brine` command: `brine check` for CI and pre-commit, `brine rule` for documentation.
+//! The `brine` command: `brine check` for CI and pre-commit, `brine rule` for documentation,
+//! `brine server` for editors.
 
 mod check;
 mod cli;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let run = std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Rule(args) => print_rule(&args),
+        Command::Server(_) => brine_server::run_stdio(),
     });
     run.unwrap_or_else(|_| {
         eprintln!("error: brine hit an internal error (a bug); please report it with the input that caused it");

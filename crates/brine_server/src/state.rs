@@ -1,0 +1,472 @@
+//! The analysis state: every file of the workspace (facts from disk or from the editor), and how a
+//! change updates it. A change of one known file replaces its facts (`Workspace::replace_facts`);
+//! files coming or going rebuild the workspace from the facts already read; new configuration or
+//! folders walk the folders again, reading only files not read before.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use brine_analysis::{check_file, FileId, Workspace};
+use brine_config::ConfigError;
+use brine_facts::FileFacts;
+use brine_syntax::TextRange;
+use brine_workspace::{FileSettings, SettingsResolver};
+use tower_lsp_server::ls_types::{Location, Uri};
+
+use crate::analysis::{Change, FileDiagnostics, FileKey, OpenFile};
+use crate::convert::{LineMap, PositionEncoding};
+use crate::diagnostics;
+use crate::index::{self, DiskFile, IndexProgress};
+use crate::settings::ClientSettings;
+
+/// A file read from disk with its settings.
+pub(crate) struct DiskEntry {
+    file: DiskFile,
+    settings: FileSettings,
+}
+
+/// One file of the current workspace (indexed by `FileId`).
+pub(crate) struct Entry {
+    pub(crate) uri: Option<Uri>,
+    pub(crate) settings: FileSettings,
+    pub(crate) facts: Arc<FileFacts>,
+    pub(crate) lines: Arc<LineMap>,
+    /// The open document's version; `None` for a file read from disk.
+    pub(crate) version: Option<i32>,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) encoding: PositionEncoding,
+    pub(crate) folders: Vec<PathBuf>,
+    pub(crate) client: ClientSettings,
+    pub(crate) resolver: Option<SettingsResolver>,
+    /// Walked Python files (not excluded) as read from disk.
+    pub(crate) disk: BTreeMap<PathBuf, DiskEntry>,
+    pub(crate) directories: Vec<PathBuf>,
+    pub(crate) open: BTreeMap<FileKey, OpenFile>,
+    /// Open documents left out of the workspace (excluded by configuration).
+    pub(crate) skipped: HashSet<FileKey>,
+    pub(crate) config_errors: BTreeMap<PathBuf, ConfigError>,
+    /// Configuration files whose errors were last reported.
+    pub(crate) published_config: BTreeSet<PathBuf>,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) ids: HashMap<FileKey, FileId>,
+    pub(crate) workspace: Workspace,
+    /// Files changed since the last check.
+    pub(crate) dirty: BTreeSet<FileId>,
+    /// True until a complete check of the workspace succeeds after a change.
+    pub(crate) stale: bool,
+    pub(crate) config_dirty: bool,
+    /// URIs that left the workspace and still need their diagnostics cleared.
+    pub(crate) pending_cleared: Vec<Uri>,
+    /// Set when an update panicked half-way: the next run starts from scratch.
+    pub(crate) broken: bool,
+    /// Where the local Hugging Face cache may be (read at each index).
+    pub(crate) hf_cache_dirs: Vec<PathBuf>,
+}
+
+/// What applying changes requires besides updating single files.
+#[derive(Default)]
+struct Effects {
+    reindex: bool,
+    rebuild: bool,
+}
+
+impl State {
+    /// Applies the changes in order, then reads the folders again or rebuilds the workspace if
+    /// some change needs it.
+    pub(crate) fn apply_all(
+        &mut self,
+        changes: Vec<Change>,
+        progress: &IndexProgress,
+        logs: &mut Vec<String>,
+    ) {
+        let mut effects = Effects::default();
+        if self.broken {
+            self.broken = false;
+            self.disk.clear();
+            self.entries.clear();
+            self.ids.clear();
+            self.workspace = Workspace::default();
+            effects.reindex = true;
+        }
+        for change in changes {
+            self.apply(change, &mut effects, logs);
+        }
+        if effects.reindex {
+            self.reindex(progress, logs);
+            effects.rebuild = true;
+        }
+        if effects.rebuild {
+            self.rebuild();
+        }
+    }
+
+    fn apply(&mut self, change: Change, effects: &mut Effects, logs: &mut Vec<String>) {
+        match change {
+            Change::Initialize {
+                encoding,
+                folders,
+                settings,
+            } => {
+                self.encoding = encoding;
+                self.folders = folders;
+                self.client = settings;
+            }
+            Change::Index => effects.reindex = true,
+            Change::Folders(folders) => {
+                self.folders = folders;
+                effects.reindex = true;
+            }
+            Change::Settings(settings) => {
+                self.client = settings;
+                effects.reindex = true;
+            }
+            Change::Open { key, file } => {
+                if let Some(&id) = self.ids.get(&key) {
+                    let entry = &mut self.entries[id.index()];
+                    if let Some(old) = entry.uri.replace(file.uri.clone()) {
+                        if old != file.uri {
+                            self.pending_cleared.push(old);
+                        }
+                    }
+                    entry.version = Some(file.version);
+                    entry.facts = file.facts.clone();
+                    entry.lines = file.lines.clone();
+                    self.workspace.replace_facts(id, file.facts.clone());
+                    self.dirty.insert(id);
+                    self.stale = true;
+                } else if !self.skipped.contains(&key) {
+                    effects.rebuild = true;
+                }
+                self.open.insert(key, file);
+            }
+            Change::Close { key } => {
+                if self.open.remove(&key).is_none() {
+                    return;
+                }
+                if self.skipped.remove(&key) {
+                    return;
+                }
+                match &key {
+                    FileKey::Path(path) if self.disk.contains_key(path) => {
+                        self.reread(path, effects, logs);
+                    }
+                    _ => effects.rebuild = true,
+                }
+            }
+            Change::Disk { path, deleted } => {
+                if index::is_config_file(&path) {
+                    effects.reindex = true;
+                } else if index::is_python_file(&path) {
+                    let known = self.disk.contains_key(&path);
+                    if deleted {
+                        if self.disk.remove(&path).is_some()
+                            && !self.open.contains_key(&FileKey::Path(path))
+                        {
+                            effects.rebuild = true;
+                        }
+                    } else if known {
+                        self.reread(&path, effects, logs);
+                    } else if self
+                        .folders
+                        .iter()
+                        .any(|folder| index::may_be_walked(folder, &path))
+                    {
+                        // A new file: the walk decides whether it belongs (gitignore, exclude).
+                        effects.reindex = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a known file from disk again; its facts replace the old ones unless the editor has
+    /// it open.
+    fn reread(&mut self, path: &Path, effects: &mut Effects, logs: &mut Vec<String>) {
+        let key = FileKey::Path(path.to_path_buf());
+        match index::read_file(path) {
+            Ok(file) => {
+                let facts = file.facts.clone();
+                let lines = file.lines.clone();
+                if let Some(entry) = self.disk.get_mut(path) {
+                    entry.file = file;
+                }
+                if self.open.contains_key(&key) {
+                    return;
+                }
+                if let Some(&id) = self.ids.get(&key) {
+                    let entry = &mut self.entries[id.index()];
+                    let disk_uri = index::path_to_uri(path);
+                    if entry.uri != disk_uri {
+                        self.pending_cleared.extend(entry.uri.take());
+                        entry.uri = disk_uri;
+                    }
+                    entry.version = None;
+                    entry.facts = facts.clone();
+                    entry.lines = lines;
+                    self.workspace.replace_facts(id, facts);
+                    self.dirty.insert(id);
+                    self.stale = true;
+                } else {
+                    effects.rebuild = true;
+                }
+            }
+            Err(message) => {
+                logs.push(format!("brine: {}: {message}", path.display()));
+                self.disk.remove(path);
+                effects.rebuild = true;
+            }
+        }
+    }
+
+    /// Walks the folders again with fresh configuration; files already read keep their facts.
+    fn reindex(&mut self, progress: &IndexProgress, logs: &mut Vec<String>) {
+        progress
+            .started
+            .store(true, std::sync::atomic::Ordering::Release);
+        let resolver = index::resolver(&self.client);
+        let walk = index::walk(&self.folders, &resolver, &self.client);
+        let mut disk = std::mem::take(&mut self.disk);
+        let mut to_read = Vec::new();
+        for (path, settings) in walk.files {
+            match disk.remove(&path) {
+                Some(entry) => {
+                    self.disk.insert(
+                        path,
+                        DiskEntry {
+                            file: entry.file,
+                            settings,
+                        },
+                    );
+                }
+                None => to_read.push((path, settings)),
+            }
+        }
+        let mut settings_of: HashMap<PathBuf, FileSettings> = HashMap::new();
+        let paths = to_read
+            .into_iter()
+            .map(|(path, settings)| {
+                settings_of.insert(path.clone(), settings);
+                path
+            })
+            .collect();
+        for (path, result) in index::read_files(paths, progress) {
+            match result {
+                Ok(file) => {
+                    let settings = settings_of
+                        .remove(&path)
+                        .unwrap_or_else(|| index::default_settings(&self.client));
+                    self.disk.insert(path, DiskEntry { file, settings });
+                }
+                Err(message) => logs.push(format!("brine: {}: {message}", path.display())),
+            }
+        }
+        self.directories = walk.directories;
+        if walk.config_errors != self.config_errors || !walk.config_errors.is_empty() {
+            self.config_dirty = true;
+        }
+        self.config_errors = walk.config_errors;
+        progress
+            .files
+            .store(self.disk.len(), std::sync::atomic::Ordering::Release);
+        self.resolver = Some(resolver);
+        self.hf_cache_dirs = brine_workspace::hf_cache::cache_dirs();
+    }
+
+    /// Builds the workspace again from the disk files and the open documents.
+    fn rebuild(&mut self) {
+        let root = index::common_root(&self.folders);
+        let old_uris: HashSet<Uri> = self
+            .entries
+            .drain(..)
+            .filter_map(|entry| entry.uri)
+            .collect();
+        self.ids.clear();
+        self.skipped.clear();
+        let mut relative_paths = Vec::new();
+        for (path, disk) in &self.disk {
+            let key = FileKey::Path(path.clone());
+            let entry = match self.open.get(&key) {
+                Some(open) => Entry {
+                    uri: Some(open.uri.clone()),
+                    settings: disk.settings.clone(),
+                    facts: open.facts.clone(),
+                    lines: open.lines.clone(),
+                    version: Some(open.version),
+                },
+                None => Entry {
+                    uri: index::path_to_uri(path),
+                    settings: disk.settings.clone(),
+                    facts: disk.file.facts.clone(),
+                    lines: disk.file.lines.clone(),
+                    version: None,
+                },
+            };
+            relative_paths.push(index::relative_path(root.as_deref(), path));
+            self.ids.insert(key, FileId(self.entries.len() as u32));
+            self.entries.push(entry);
+        }
+        let mut untitled = 0;
+        for (key, open) in &self.open {
+            if self.ids.contains_key(key) {
+                continue;
+            }
+            let (relative, settings) = match key {
+                FileKey::Path(path) => {
+                    let settings = match &self.resolver {
+                        Some(resolver) => {
+                            let mut errors = BTreeMap::new();
+                            index::settings_for(resolver, &self.client, path, &mut errors)
+                        }
+                        None => index::default_settings(&self.client),
+                    };
+                    if settings.excluded {
+                        self.skipped.insert(key.clone());
+                        continue;
+                    }
+                    (index::relative_path(root.as_deref(), path), settings)
+                }
+                FileKey::Uri(_) => {
+                    untitled += 1;
+                    (
+                        format!("__untitled__/{untitled}/untitled{untitled}.py"),
+                        index::default_settings(&self.client),
+                    )
+                }
+            };
+            relative_paths.push(relative);
+            self.ids
+                .insert(key.clone(), FileId(self.entries.len() as u32));
+            self.entries.push(Entry {
+                uri: Some(open.uri.clone()),
+                settings,
+                facts: open.facts.clone(),
+                lines: open.lines.clone(),
+                version: Some(open.version),
+            });
+        }
+        let directories: Vec<String> = self
+            .directories
+            .iter()
+            .map(|dir| index::relative_path(root.as_deref(), dir))
+            .filter(|dir| !dir.starts_with("__external__/"))
+            .collect();
+        self.workspace = Workspace::new(
+            relative_paths
+                .into_iter()
+                .zip(self.entries.iter().map(|entry| entry.facts.clone()))
+                .collect(),
+            directories,
+        );
+        let new_uris: HashSet<&Uri> = self
+            .entries
+            .iter()
+            .filter_map(|entry| entry.uri.as_ref())
+            .collect();
+        self.pending_cleared
+            .extend(old_uris.into_iter().filter(|uri| !new_uris.contains(uri)));
+        self.dirty.clear();
+        self.stale = true;
+    }
+
+    /// Checks one file; a panic in the analysis is caught and returned as a message.
+    pub(crate) fn check_one(&self, id: FileId) -> Result<FileDiagnostics, String> {
+        let entry = &self.entries[id.index()];
+        let uri = entry
+            .uri
+            .clone()
+            .ok_or_else(|| format!("brine: {} has no URI", self.workspace.file(id).path))?;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(test)]
+            tests::maybe_panic(&self.workspace.file(id).path);
+            let mut findings = check_file(&self.workspace, id, &entry.settings.options);
+            findings.retain(|finding| entry.settings.is_enabled(finding.code()));
+            for finding in &mut findings {
+                // "Pin `revision`" needs the commit from the local Hugging Face cache.
+                let pin = finding.pin.as_ref().and_then(|request| {
+                    brine_workspace::hf_cache::resolve_pin(request, &self.hf_cache_dirs)
+                        .map(|sha| request.fix(&sha))
+                });
+                finding.fixes.extend(pin);
+            }
+            let locate = |file: FileId, range: TextRange| {
+                let entry = self.entries.get(file.index())?;
+                Some(Location {
+                    uri: entry.uri.clone()?,
+                    range: entry.lines.range(range, self.encoding),
+                })
+            };
+            findings
+                .iter()
+                .map(|finding| {
+                    diagnostics::to_diagnostic(
+                        finding,
+                        &entry.facts,
+                        &entry.lines,
+                        self.encoding,
+                        &locate,
+                    )
+                })
+                .collect()
+        }));
+        match result {
+            Ok(diagnostics) => Ok(FileDiagnostics {
+                uri,
+                version: entry.version,
+                diagnostics,
+            }),
+            Err(payload) => Err(format!(
+                "brine: analysis of {} panicked: {}",
+                self.workspace.file(id).path,
+                crate::panic_message(payload.as_ref())
+            )),
+        }
+    }
+
+    /// Diagnostics for configuration files with errors, and the files whose errors went away.
+    pub(crate) fn config_diagnostics(&mut self) -> (Vec<FileDiagnostics>, Vec<Uri>) {
+        let mut files = Vec::new();
+        for (path, error) in &self.config_errors {
+            let Some(uri) = index::path_to_uri(path) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            files.push(FileDiagnostics {
+                uri,
+                version: None,
+                diagnostics: vec![diagnostics::config_error_diagnostic(
+                    error,
+                    &text,
+                    self.encoding,
+                )],
+            });
+        }
+        let now: BTreeSet<PathBuf> = self.config_errors.keys().cloned().collect();
+        let cleared = self
+            .published_config
+            .difference(&now)
+            .filter_map(|path| index::path_to_uri(path))
+            .collect();
+        self.published_config = now;
+        (files, cleared)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Mutex;
+
+    /// A workspace path whose analysis panics, to test that panics are contained.
+    pub static PANIC_ON: Mutex<Option<String>> = Mutex::new(None);
+
+    pub fn maybe_panic(path: &str) {
+        let target = PANIC_ON.lock().unwrap().clone();
+        if target.is_some_and(|target| path.ends_with(&target)) {
+            panic!("injected panic for {path}");
+        }
+    }
+}

@@ -381,6 +381,10 @@ pub static HUB_FILE_SOURCES: &[&str] = &[
     "huggingface_hub.snapshot_download",
     "huggingface_hub._snapshot_download.snapshot_download",
     "huggingface_hub.HfApi.snapshot_download",
+    // transformers' own download helpers return the path of the downloaded file.
+    "transformers.utils.cached_file",
+    "transformers.utils.hub.cached_file",
+    "transformers.utils.hub.cached_files",
 ];
 
 pub fn call_source(name: &str) -> Option<(SourceKind, &'static str)> {

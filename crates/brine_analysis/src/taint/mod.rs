@@ -569,24 +569,26 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                     }
                     continue;
                 }
+                // Library sources, also when the workspace is that library (transformers' own
+                // `cached_file` is a workspace function when brine checks transformers).
+                if let Some((kind, description)) = library::call_source(&name) {
+                    return vec![source_reach(file, call_range, kind, description)];
+                }
+                if library::HUB_FILE_SOURCES.contains(&name.as_str())
+                    && self.unpinned_hub_download(file, call)
+                {
+                    let description =
+                        "file downloaded from the Hugging Face Hub at an unpinned revision";
+                    return vec![source_reach(
+                        file,
+                        call_range,
+                        SourceKind::Remote,
+                        description,
+                    )];
+                }
             }
             match value {
                 Value::Qualified(name) => {
-                    if let Some((kind, description)) = library::call_source(name) {
-                        return vec![source_reach(file, call_range, kind, description)];
-                    }
-                    if library::HUB_FILE_SOURCES.contains(&&**name)
-                        && self.unpinned_hub_download(file, call)
-                    {
-                        let description =
-                            "file downloaded from the Hugging Face Hub at an unpinned revision";
-                        return vec![source_reach(
-                            file,
-                            call_range,
-                            SourceKind::Remote,
-                            description,
-                        )];
-                    }
                     if library::PROPAGATORS.contains(&&**name) {
                         handled = true;
                         let args: Vec<ExprId> =

@@ -84,7 +84,15 @@ fn sarif_report_is_sarif_2_1_0() {
         }
         assert!(rule["shortDescription"]["text"].as_str().unwrap().len() > 10);
         assert!(rule["fullDescription"]["text"].as_str().unwrap().len() > 10);
-        assert_eq!(rule["defaultConfiguration"]["level"], "warning");
+        let level = rule["defaultConfiguration"]["level"].as_str().unwrap();
+        assert_eq!(
+            level,
+            if rule["id"] == "BRN401" {
+                "error"
+            } else {
+                "warning"
+            }
+        );
     }
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 6);

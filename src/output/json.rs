@@ -19,6 +19,12 @@ pub fn render(report: &Report) -> String {
                 "message": finding.message,
                 "fix": finding.fixes.iter().find(|f| !f.edits.is_empty()).map(fix),
                 "suggestions": finding.fixes.iter().filter(|f| f.edits.is_empty()).map(|f| f.fix.title.clone()).collect::<Vec<_>>(),
+                "imports": finding.imports.iter().map(|import| json!({
+                    "name": import.name,
+                    "offset": import.offset,
+                    "member": import.member,
+                    "dangerous": import.dangerous,
+                })).collect::<Vec<_>>(),
                 "flow": finding.flow.iter().map(|step| json!({
                     "path": step.path,
                     "range": span(step.span),

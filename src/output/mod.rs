@@ -61,6 +61,8 @@ pub struct ReportedFinding {
     pub line_text: String,
     /// For tainted findings: source first, sink last.
     pub flow: Vec<ReportedStep>,
+    /// For BRN401: the imports outside the allowlist.
+    pub imports: Vec<brine_analysis::artifact::ArtifactImport>,
 }
 
 /// All findings of a check, in path and position order.
@@ -136,6 +138,7 @@ fn reported(path: &str, finding: &Finding, view: &SourceView) -> ReportedFinding
         span,
         fixes,
         flow: Vec::new(),
+        imports: finding.artifact_imports.clone(),
     }
 }
 

@@ -73,6 +73,16 @@ pub fn render(report: &Report) -> String {
             if !fixes.is_empty() {
                 result["fixes"] = Value::Array(fixes);
             }
+            if !finding.imports.is_empty() {
+                result["properties"] = json!({
+                    "imports": finding.imports.iter().map(|import| json!({
+                        "name": import.name,
+                        "byteOffset": import.offset,
+                        "member": import.member,
+                        "dangerous": import.dangerous,
+                    })).collect::<Vec<_>>(),
+                });
+            }
             if !finding.flow.is_empty() {
                 let locations: Vec<Value> = finding
                     .flow

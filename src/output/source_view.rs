@@ -10,6 +10,8 @@ use brine_syntax::{LineIndex, TextRange};
 use super::{Position, Span};
 
 pub enum SourceView {
+    /// A binary pickle artifact: everything is at its start, and there is no line to show.
+    Artifact,
     Plain {
         text: String,
         facts: Arc<FileFacts>,
@@ -22,6 +24,9 @@ pub enum SourceView {
 
 impl SourceView {
     pub fn load(path: &Path, facts: Arc<FileFacts>, notebook: Option<Arc<Notebook>>) -> Self {
+        if brine_workspace::is_artifact(path) {
+            return SourceView::Artifact;
+        }
         match notebook {
             Some(notebook) => {
                 let cell_lines = notebook
@@ -47,6 +52,7 @@ impl SourceView {
     /// with the notebook cell it falls in.
     fn position(&self, offset: u32) -> (Position, Option<usize>) {
         let (at, cell) = match self {
+            SourceView::Artifact => (brine_syntax::LineCol { line: 0, col: 0 }, None),
             SourceView::Plain { text, facts } => {
                 (facts.line_index.line_col_chars(offset, text), None)
             }
@@ -80,6 +86,7 @@ impl SourceView {
     /// The text of the line holding `offset`, without its line break.
     pub fn line_text(&self, offset: u32) -> String {
         match self {
+            SourceView::Artifact => String::new(),
             SourceView::Plain { text, facts } => {
                 let line = facts.line_index.line_of(offset);
                 text.get(facts.line_index.line_range(line, text))

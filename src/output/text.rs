@@ -31,6 +31,28 @@ pub fn render(report: &Report, outcome: &CheckOutcome) -> String {
                 .saturating_sub(start.column)
                 .max(1)
         };
+        if !finding.imports.is_empty() {
+            // A binary artifact: list what it imports instead of a code frame.
+            for import in &finding.imports {
+                let place = import
+                    .member
+                    .as_deref()
+                    .map(|m| format!("{m}, "))
+                    .unwrap_or_default();
+                let kind = if import.dangerous {
+                    "dangerous"
+                } else {
+                    "unknown"
+                };
+                let _ = writeln!(
+                    out,
+                    "  = imports `{}` ({place}byte {}, {kind})",
+                    import.name, import.offset
+                );
+            }
+            out.push('\n');
+            continue;
+        }
         let _ = writeln!(out, "{:gutter$} |", "");
         let _ = writeln!(out, "{} | {}", start.line, line);
         let _ = writeln!(

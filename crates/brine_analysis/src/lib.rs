@@ -3,6 +3,7 @@
 //! Invariants: synchronous and deterministic; never does I/O; never fails on broken code (facts of
 //! a half-typed file are analysed like any other).
 
+pub mod artifact;
 pub mod fix;
 mod resolve;
 pub mod rules;

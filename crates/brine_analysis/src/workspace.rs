@@ -37,6 +37,8 @@ pub struct WorkspaceFile {
     /// For a notebook: the first line of each code cell in the facts' text and the cell's index in
     /// the notebook, so locations can be named `notebook.ipynb:cell 3:2`.
     pub cells: Option<Vec<(u32, usize)>>,
+    /// For a pickle artifact that BRN401 flags (its facts are empty): what it is, for taint messages.
+    pub artifact: Option<String>,
 }
 
 impl WorkspaceFile {
@@ -125,6 +127,7 @@ impl Workspace {
                 is_package,
                 facts,
                 cells: None,
+                artifact: None,
             });
         }
         workspace
@@ -171,6 +174,31 @@ impl Workspace {
     /// Marks a file as a notebook: `cells` holds each code cell's first line and index in the notebook.
     pub fn set_cells(&mut self, id: FileId, cells: Vec<(u32, usize)>) {
         self.files[id.index()].cells = Some(cells);
+    }
+
+    /// Marks a file as a flagged pickle artifact, described for taint messages.
+    pub fn set_artifact(&mut self, id: FileId, description: String) {
+        self.files[id.index()].artifact = Some(description);
+    }
+
+    /// The flagged artifact a path string in `from` names (relative to the workspace root or to the
+    /// folder of `from`), if any.
+    pub fn artifact_named(&self, from: FileId, text: &str) -> Option<FileId> {
+        let text = text.strip_prefix("./").unwrap_or(text);
+        if text.is_empty() || text.len() > 4096 {
+            return None;
+        }
+        let from_path = &self.file(from).path;
+        let folder = from_path.rfind('/').map(|slash| &from_path[..slash]);
+        let candidates = [
+            Some(text.to_owned()),
+            folder.map(|folder| format!("{folder}/{text}")),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .filter_map(|candidate| self.file_id(&normalize(&candidate)))
+            .find(|&id| self.file(id).artifact.is_some())
     }
 
     /// The file with this workspace-relative path.
@@ -255,6 +283,21 @@ impl Workspace {
     pub fn calls_named(&self, name: &str) -> &[(FileId, CallId)] {
         self.calls_by_name.get(name).map_or(&[], Vec::as_slice)
     }
+}
+
+/// Resolves `.` and `..` components of a relative path with `/` separators.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    parts.join("/")
 }
 
 fn dotted_path(path: &str) -> String {

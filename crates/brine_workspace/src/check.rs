@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use brine_analysis::artifact::ArtifactImport;
 use brine_analysis::{check_file, Finding, Workspace};
 use brine_facts::FileFacts;
 use brine_notebook::Notebook;
@@ -57,11 +58,13 @@ pub struct CheckOutcome {
     pub files: Vec<CheckedFile>,
 }
 
-struct LoadedFile {
-    path: PathBuf,
-    settings: FileSettings,
-    facts: Arc<FileFacts>,
-    notebook: Option<Arc<Notebook>>,
+pub(crate) struct LoadedFile {
+    pub(crate) path: PathBuf,
+    pub(crate) settings: FileSettings,
+    pub(crate) facts: Arc<FileFacts>,
+    pub(crate) notebook: Option<Arc<Notebook>>,
+    /// For a pickle artifact: its BRN401 finding and how taint paths describe it.
+    pub(crate) artifact: Option<(Finding, Vec<ArtifactImport>)>,
 }
 
 /// A checked file: its path, facts and, for a notebook, its cells (facts are of the cells' virtual text).
@@ -70,6 +73,8 @@ pub struct CheckedFile {
     pub path: PathBuf,
     pub facts: Arc<FileFacts>,
     pub notebook: Option<Arc<Notebook>>,
+    /// True for a pickle artifact (binary; its findings sit at the start of the file).
+    pub artifact: bool,
 }
 
 /// Checks every Python file under `request.paths` as one workspace. Fails only on configuration
@@ -121,7 +126,24 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
             )
         })
         .collect();
+    let mut artifacts_selected = Vec::new();
+    for path in walked.artifacts {
+        let settings = resolver.settings_for(&path)?;
+        if !settings.excluded || request.paths.contains(&path) {
+            artifacts_selected.push((path, settings));
+        }
+    }
+    let scanned: Vec<Result<Option<LoadedFile>, FileError>> = artifacts_selected
+        .into_par_iter()
+        .map(|(path, settings)| crate::artifacts::scan_artifact(path, settings))
+        .collect();
     let mut files = Vec::new();
+    for result in scanned {
+        match result {
+            Ok(artifact) => files.extend(artifact),
+            Err(error) => outcome.errors.push(error),
+        }
+    }
     for result in loaded {
         match result {
             Ok((file, note)) => {
@@ -151,6 +173,14 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
         directories,
     );
     for (index, file) in files.iter().enumerate() {
+        let id = brine_analysis::FileId(index as u32);
+        if let Some((_, imports)) = &file.artifact {
+            let path = workspace.file(id).path.clone();
+            workspace.set_artifact(
+                id,
+                brine_analysis::artifact::artifact_description(&path, imports),
+            );
+        }
         if let Some(notebook) = &file.notebook {
             let cells = notebook
                 .cells
@@ -169,7 +199,10 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
         .into_par_iter()
         .filter_map(|(id, _)| {
             let file = &files[id.index()];
-            let mut findings = check_file(&workspace, id, &file.settings.options);
+            let mut findings = match &file.artifact {
+                Some((finding, _)) => vec![finding.clone()],
+                None => check_file(&workspace, id, &file.settings.options),
+            };
             findings.retain(|finding| file.settings.is_enabled(finding.code()));
             for finding in &mut findings {
                 let pin = finding.pin.as_ref().and_then(|request| {
@@ -195,6 +228,7 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
             path: file.path,
             facts: file.facts,
             notebook: file.notebook,
+            artifact: file.artifact.is_some(),
         })
         .collect();
     Ok(outcome)
@@ -248,6 +282,7 @@ fn load_file(
             settings,
             facts,
             notebook,
+            artifact: None,
         },
         note,
     ))

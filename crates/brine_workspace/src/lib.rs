@@ -4,6 +4,7 @@
 //! Invariants: this is the only library crate that touches the file system; the analysis below it
 //! gets text and paths. A file that cannot be read becomes a [`FileError`], never a panic.
 
+mod artifacts;
 mod check;
 pub mod hf_cache;
 mod settings;
@@ -14,4 +15,4 @@ pub use check::{
     DEFAULT_MAX_FILE_BYTES,
 };
 pub use settings::{FileSettings, SettingsError, SettingsResolver};
-pub use walk::{collect_python_files, WalkedFiles};
+pub use walk::{collect_python_files, is_artifact, WalkedFiles, ARTIFACT_EXTENSIONS};

@@ -6,9 +6,22 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default)]
 pub struct WalkedFiles {
     pub files: Vec<PathBuf>,
+    /// Files whose extension says they may be pickles (BRN401).
+    pub artifacts: Vec<PathBuf>,
     pub directories: Vec<PathBuf>,
     /// Paths that could not be walked, with the reason.
     pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Extensions of files that may hold pickle streams (the spec's BRN401 list).
+pub const ARTIFACT_EXTENSIONS: &[&str] = &[
+    "pkl", "pickle", "joblib", "dill", "pt", "pth", "bin", "ckpt", "npy", "npz",
+];
+
+pub fn is_artifact(path: &Path) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| ARTIFACT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str()))
 }
 
 /// Folders that hold installed or generated code rather than the project's own.
@@ -29,7 +42,11 @@ pub fn collect_python_files(paths: &[PathBuf]) -> WalkedFiles {
     let mut walked = WalkedFiles::default();
     for path in paths {
         if path.is_file() {
-            walked.files.push(path.clone());
+            if is_artifact(path) {
+                walked.artifacts.push(path.clone());
+            } else {
+                walked.files.push(path.clone());
+            }
             continue;
         }
         if !path.is_dir() {
@@ -57,6 +74,8 @@ pub fn collect_python_files(paths: &[PathBuf]) -> WalkedFiles {
                         .is_some_and(|ext| ext == "py" || ext == "ipynb")
                     {
                         walked.files.push(path);
+                    } else if is_artifact(&path) {
+                        walked.artifacts.push(path);
                     }
                 }
                 Err(error) => {
@@ -68,6 +87,8 @@ pub fn collect_python_files(paths: &[PathBuf]) -> WalkedFiles {
     }
     walked.files.sort();
     walked.files.dedup();
+    walked.artifacts.sort();
+    walked.artifacts.dedup();
     walked.directories.sort();
     walked
 }

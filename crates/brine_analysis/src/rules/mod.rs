@@ -47,6 +47,8 @@ pub struct Finding {
     pub flow: Option<TaintFlow>,
     /// For BRN201: what the "pin revision" fix needs from the local Hugging Face cache.
     pub pin: Option<crate::fix::PinRequest>,
+    /// For BRN401: the imports outside the allowlist, with their byte offsets.
+    pub artifact_imports: Vec<crate::artifact::ArtifactImport>,
 }
 
 impl Finding {
@@ -229,6 +231,7 @@ impl CallContext<'_, '_> {
             fixes,
             flow: None,
             pin: None,
+            artifact_imports: Vec::new(),
         };
         if code.starts_with("BRN1") && severity == Severity::Warning {
             self.add_taint(&mut finding);
@@ -266,7 +269,7 @@ impl CallContext<'_, '_> {
                     self.callee_display(),
                     finding.message
                 );
-                let promoted = flow.kind == SourceKind::Remote
+                let promoted = flow.kind != SourceKind::Local
                     || self.options.threat_model == ThreatModel::Local;
                 if promoted {
                     finding.severity = Severity::Error;

@@ -97,6 +97,7 @@ pub static RULES: &[Rule] = &[
     rule!("BRN201", "unpinned-hub-download", Warning),
     rule!("BRN202", "trust-remote-code", Warning),
     rule!("BRN203", "torch-hub-load", Warning),
+    rule!("BRN401", "unsafe-pickle-file", Error),
 ];
 
 /// Looks a rule up by code (`BRN101`) or name (`pickle-deserialization`), case-insensitively.

@@ -7,6 +7,8 @@ pub enum SourceKind {
     Remote,
     /// argv, environment, stdin: reported as "local input" unless `threat-model = "local"`.
     Local,
+    /// A pickle file of the workspace that BRN401 flags.
+    Artifact,
 }
 
 /// Calls whose return value is untrusted, by qualified name.

@@ -278,8 +278,8 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                     .flat_map(|part| self.reaches(file, part))
                     .collect()
             }
-            Expr::Str(_)
-            | Expr::Bytes
+            Expr::Str(text) => self.artifact_reaches(file, expr, text),
+            Expr::Bytes
             | Expr::Int(_)
             | Expr::Float
             | Expr::Bool(_)
@@ -287,6 +287,35 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
             | Expr::Lambda(_)
             | Expr::Unknown => Vec::new(),
         }
+    }
+
+    /// A string naming a workspace pickle file that BRN401 flags is the source of that file's data.
+    fn artifact_reaches(&self, file: FileId, expr: ExprId, text: &str) -> Vec<Reach> {
+        let workspace = self.resolver.workspace();
+        let Some(artifact) = workspace.artifact_named(file, text) else {
+            return Vec::new();
+        };
+        let description = workspace
+            .file(artifact)
+            .artifact
+            .clone()
+            .unwrap_or_default();
+        vec![Reach::Source {
+            kind: SourceKind::Artifact,
+            description: description.clone(),
+            steps: vec![
+                FlowStep {
+                    file: artifact,
+                    range: TextRange::empty(0),
+                    message: format!("source: {description}"),
+                },
+                FlowStep {
+                    file,
+                    range: self.facts(file).expr_range(expr),
+                    message: format!("path of `{text}`"),
+                },
+            ],
+        }]
     }
 
     fn name_reaches(
@@ -588,14 +617,12 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                 }
             }
             match value {
-                Value::Qualified(name) => {
-                    if library::PROPAGATORS.contains(&&**name) {
-                        handled = true;
-                        let args: Vec<ExprId> =
-                            facts.call(call).args.iter().map(|arg| arg.value).collect();
-                        for arg in args {
-                            reaches.extend(self.reaches(file, arg));
-                        }
+                Value::Qualified(name) if library::PROPAGATORS.contains(&&**name) => {
+                    handled = true;
+                    let args: Vec<ExprId> =
+                        facts.call(call).args.iter().map(|arg| arg.value).collect();
+                    for arg in args {
+                        reaches.extend(self.reaches(file, arg));
                     }
                 }
                 Value::Function(function_file, function) => {

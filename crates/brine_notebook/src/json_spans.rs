@@ -168,6 +168,134 @@ pub fn cell_source_spans(json: &str) -> Option<Vec<Option<Range<usize>>>> {
     spans
 }
 
+/// Maps byte offsets in a cell's source (as decoded from JSON) to byte offsets in the notebook's JSON
+/// text, so that a position in a cell can be shown in the `.ipynb` file itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceLocator {
+    /// Runs of the decoded source in order: where each starts in the source and in the JSON text,
+    /// and whether it was copied verbatim (an escape maps every offset inside it to its start).
+    runs: Vec<Run>,
+    /// Where the source ends in the JSON text: before the closing quote of its last string.
+    end: u32,
+    len: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    decoded: u32,
+    raw: u32,
+    verbatim: bool,
+}
+
+impl SourceLocator {
+    /// The JSON offset of a byte offset in the decoded source (clamped to the source's end).
+    pub fn json_offset(&self, offset: u32) -> u32 {
+        if offset >= self.len {
+            return self.end;
+        }
+        let at = self
+            .runs
+            .partition_point(|run| run.decoded <= offset)
+            .saturating_sub(1);
+        match self.runs.get(at) {
+            Some(run) if run.verbatim => run.raw + (offset - run.decoded),
+            Some(run) => run.raw,
+            None => self.end,
+        }
+    }
+
+    /// The decoded length of the source.
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The locator of the `source` value at `span` (a JSON string or a list of strings, as found by
+/// [`cell_source_spans`]); `None` when it is neither.
+pub fn source_locator(json: &str, span: &Range<usize>) -> Option<SourceLocator> {
+    let bytes = json.as_bytes();
+    let mut strings = Vec::new();
+    if json.get(span.clone())?.starts_with('[') {
+        let mut scanner = Scanner {
+            bytes,
+            at: span.start,
+        };
+        scanner.array(|scanner| {
+            strings.push(scanner.string()?);
+            Some(())
+        })?;
+    } else {
+        let mut scanner = Scanner {
+            bytes,
+            at: span.start,
+        };
+        strings.push(scanner.string()?);
+    }
+    let mut locator = SourceLocator {
+        end: (span.start + 1) as u32,
+        ..SourceLocator::default()
+    };
+    for string in strings {
+        // Inside the quotes.
+        let (start, end) = (string.start + 1, string.end - 1);
+        let mut at = start;
+        let mut in_run = false;
+        while at < end {
+            if bytes[at] != b'\\' {
+                if !in_run {
+                    in_run = true;
+                    locator.runs.push(Run {
+                        decoded: locator.len,
+                        raw: at as u32,
+                        verbatim: true,
+                    });
+                }
+                locator.len += 1;
+                at += 1;
+                continue;
+            }
+            in_run = false;
+            let (decoded, raw) = decode_escape(&bytes[at..end]);
+            locator.runs.push(Run {
+                decoded: locator.len,
+                raw: at as u32,
+                verbatim: false,
+            });
+            locator.len += decoded;
+            at += raw.max(1);
+        }
+        locator.end = end as u32;
+    }
+    Some(locator)
+}
+
+/// The decoded UTF-8 length and the raw length of the escape at the start of `raw` (which starts
+/// with a backslash). A surrogate pair (`\ud83d\ude00`) is one escape of twelve bytes.
+fn decode_escape(raw: &[u8]) -> (u32, usize) {
+    let hex = |from: usize| -> Option<u32> {
+        let digits = std::str::from_utf8(raw.get(from..from + 4)?).ok()?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    match raw.get(1) {
+        Some(b'u') => match hex(2) {
+            Some(0xD800..=0xDBFF)
+                if raw.get(6..8) == Some(b"\\u".as_slice())
+                    && matches!(hex(8), Some(0xDC00..=0xDFFF)) =>
+            {
+                (4, 12)
+            }
+            Some(code) => (char::from_u32(code).map_or(3, |c| c.len_utf8() as u32), 6),
+            None => (1, 2),
+        },
+        Some(_) => (1, 2),
+        None => (0, 1),
+    }
+}
+
 /// The replacement that turns the `source` value at `span` into `new_source`, touching only the
 /// array elements (lines) that differ.
 pub fn source_replacement(

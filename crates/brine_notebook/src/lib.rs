@@ -14,7 +14,7 @@ mod magics;
 
 use std::fmt;
 
-pub use json_spans::cell_source_spans;
+pub use json_spans::{cell_source_spans, source_locator, SourceLocator};
 
 /// A code cell of a notebook, placed in the virtual text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +45,16 @@ impl fmt::Display for NotebookError {
     }
 }
 
+/// A code cell's text given to [`Notebook::from_cells`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellText<'a> {
+    /// Index of the cell in the notebook (markdown cells count too); used to name the cell.
+    pub index: usize,
+    pub source: &'a str,
+    /// False for a cell in another language: it is blanked whole.
+    pub python: bool,
+}
+
 /// Where a virtual-text offset is: the code cell (position in [`Notebook::cells`]) and the offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CellOffset {
@@ -68,10 +78,7 @@ impl Notebook {
             .and_then(|l| l.as_str())
             .unwrap_or("python");
         let python = language.eq_ignore_ascii_case("python");
-        let mut notebook = Notebook {
-            cells: Vec::new(),
-            virtual_text: String::new(),
-        };
+        let mut code_cells = Vec::new();
         for (index, cell) in cells.iter().enumerate() {
             if cell.get("cell_type").and_then(|t| t.as_str()) != Some("code") {
                 continue;
@@ -86,20 +93,40 @@ impl Notebook {
                 .pointer("/metadata/vscode/languageId")
                 .and_then(|l| l.as_str())
                 .map(|l| l.eq_ignore_ascii_case("python"));
-            let blanked = if cell_language.unwrap_or(python) {
-                magics::blank_magics(&source)
+            code_cells.push((index, source, cell_language.unwrap_or(python)));
+        }
+        Ok(Notebook::from_cells(code_cells.iter().map(
+            |(index, source, python)| CellText {
+                index: *index,
+                source,
+                python: *python,
+            },
+        )))
+    }
+
+    /// Builds a notebook from its code cells' texts, in order (as an editor sends them): the same
+    /// virtual text as [`Notebook::parse`] makes of the same cells. A cell that is not Python is
+    /// blanked whole (it keeps its place, so positions after it do not move).
+    pub fn from_cells<'a>(cells: impl IntoIterator<Item = CellText<'a>>) -> Notebook {
+        let mut notebook = Notebook {
+            cells: Vec::new(),
+            virtual_text: String::new(),
+        };
+        for cell in cells {
+            let blanked = if cell.python {
+                magics::blank_magics(cell.source)
             } else {
-                magics::blank_all(&source)
+                magics::blank_all(cell.source)
             };
             notebook.cells.push(CodeCell {
-                index,
-                source,
+                index: cell.index,
+                source: cell.source.to_owned(),
                 start: notebook.virtual_text.len() as u32,
             });
             notebook.virtual_text.push_str(&blanked);
             notebook.virtual_text.push('\n');
         }
-        Ok(notebook)
+        notebook
     }
 
     /// The code cell containing a virtual-text offset and the offset inside it.
@@ -265,6 +292,68 @@ mod tests {
             NOTEBOOK.replace("loads(data)", "loads(data, extra)")
         );
         assert!(serde_json::from_str::<serde_json::Value>(&written).is_ok());
+    }
+
+    #[test]
+    fn cells_from_an_editor_make_the_same_virtual_text() {
+        let parsed = Notebook::parse(NOTEBOOK).unwrap();
+        let built = Notebook::from_cells(parsed.cells.iter().map(|cell| CellText {
+            index: cell.index,
+            source: &cell.source,
+            python: true,
+        }));
+        assert_eq!(built, parsed);
+        let other = Notebook::from_cells([
+            CellText {
+                index: 0,
+                source: "echo é",
+                python: false,
+            },
+            CellText {
+                index: 1,
+                source: "x = 1",
+                python: true,
+            },
+        ]);
+        assert_eq!(other.virtual_text, "       \nx = 1\n");
+        assert_eq!(other.cells[1].start, 8);
+    }
+
+    #[test]
+    fn source_offsets_map_into_the_json_text() {
+        let spans = cell_source_spans(NOTEBOOK).unwrap();
+        let notebook = Notebook::parse(NOTEBOOK).unwrap();
+        for cell in &notebook.cells {
+            let span = spans[cell.index].clone().unwrap();
+            let locator = source_locator(NOTEBOOK, &span).unwrap();
+            assert_eq!(locator.len() as usize, cell.source.len());
+            for needle in ["data", "pickle", "import", "requests.get"] {
+                for (at, _) in cell.source.match_indices(needle) {
+                    let json_at = locator.json_offset(at as u32) as usize;
+                    assert_eq!(&NOTEBOOK[json_at..json_at + needle.len()], needle);
+                }
+            }
+        }
+        // Escapes: every offset inside one maps to its backslash; text after it still lines up.
+        let json = r#"{"cells": [{"cell_type": "code", "source": ["s = \"\u00e9\ud83d\ude00\"\n", "pickle.loads(s)"]}]}"#;
+        let span = cell_source_spans(json).unwrap()[0].clone().unwrap();
+        let locator = source_locator(json, &span).unwrap();
+        let source = &Notebook::parse(json).unwrap().cells[0].source;
+        assert_eq!(source, "s = \"é😀\"\npickle.loads(s)");
+        assert_eq!(locator.len() as usize, source.len());
+        let at = |needle: &str| locator.json_offset(source.find(needle).unwrap() as u32) as usize;
+        assert_eq!(&json[at("pickle")..][..6], "pickle");
+        assert_eq!(&json[at("é")..][..6], "\\u00e9");
+        assert_eq!(&json[at("😀")..][..6], "\\ud83d");
+        assert_eq!(&json[at("\n")..][..2], "\\n");
+        assert_eq!(
+            locator.json_offset(source.len() as u32) as usize,
+            json.len() - 5
+        );
+        let single = r#"{"cells": [{"source": "a\tb"}]}"#;
+        let span = cell_source_spans(single).unwrap()[0].clone().unwrap();
+        let locator = source_locator(single, &span).unwrap();
+        assert_eq!(locator.json_offset(2) as usize, single.find('b').unwrap());
     }
 
     #[test]

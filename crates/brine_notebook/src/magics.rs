@@ -6,12 +6,18 @@ const PYTHON_CELL_MAGICS: &[&str] = &[
     "time", "timeit", "capture", "prun", "debug", "python", "python3", "pypy",
 ];
 
-/// Replaces every character except newlines by a space.
+/// Replaces every character except line breaks by spaces, one per byte, so that every offset after
+/// it stays where it was.
 pub fn blank_all(source: &str) -> String {
-    source
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { c } else { ' ' })
-        .collect()
+    let mut out = String::with_capacity(source.len());
+    for c in source.chars() {
+        if c == '\n' || c == '\r' {
+            out.push(c);
+        } else {
+            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+        }
+    }
+    out
 }
 
 pub fn blank_magics(source: &str) -> String {
@@ -76,5 +82,11 @@ mod tests {
         );
         assert_eq!(blank_magics("%%bash\necho hi\n"), "      \n       \n");
         assert_eq!(blank_magics("%%time\nx = 1\n"), "      \nx = 1\n");
+        // Non-ASCII characters become one space per byte: offsets after them do not move.
+        let source = "!echo é😀\nx = 1\n";
+        assert_eq!(blank_magics(source).len(), source.len());
+        assert_eq!(blank_magics(source).find('x'), source.find('x'));
+        let source = "%%bash\necho 'ü'\n";
+        assert_eq!(blank_magics(source).len(), source.len());
     }
 }

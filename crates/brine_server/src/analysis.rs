@@ -24,10 +24,11 @@ use brine_facts::FileFacts;
 use rayon::prelude::*;
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
 
-use crate::convert::{LineMap, PositionEncoding};
+use crate::convert::PositionEncoding;
 use crate::index::{self, IndexProgress};
 use crate::settings::ClientSettings;
 use crate::state::State;
+use crate::view::View;
 
 /// How the analysis names a file: by path for `file:` URIs (so the editor's URI spelling and the
 /// walk's paths agree), by URI for anything else (unsaved buffers).
@@ -46,13 +47,13 @@ impl FileKey {
     }
 }
 
-/// The facts of an open document at one version.
+/// The facts of an open document (or notebook) at one version.
 #[derive(Clone)]
 pub struct OpenFile {
-    pub uri: Uri,
+    /// The document's version (a notebook's own version; its cells carry theirs in the view).
     pub version: i32,
     pub facts: Arc<FileFacts>,
-    pub lines: Arc<LineMap>,
+    pub view: View,
 }
 
 /// One thing that changed, in the order the client reported it.
@@ -65,12 +66,13 @@ pub enum Change {
     },
     /// Walk and read the workspace folders.
     Index,
-    /// A document was opened or edited: the editor's text wins over the disk.
+    /// A document or notebook was opened or edited: the editor's text wins over the disk.
     Open {
         key: FileKey,
         file: OpenFile,
     },
-    /// A document was closed: the file is read from disk again (or leaves the workspace).
+    /// A document or notebook was closed: the file is read from disk again (or leaves the
+    /// workspace).
     Close {
         key: FileKey,
     },
@@ -256,7 +258,7 @@ impl Analyzer {
         ids: &[FileId],
         generation: u64,
     ) -> Option<(Vec<FileDiagnostics>, Vec<String>)> {
-        let results: Vec<Option<Result<FileDiagnostics, String>>> = self.pool.install(|| {
+        let results: Vec<Option<Result<Vec<FileDiagnostics>, String>>> = self.pool.install(|| {
             ids.par_iter()
                 .map(|&id| self.is_current(generation).then(|| state.check_one(id)))
                 .collect()
@@ -265,7 +267,7 @@ impl Analyzer {
         let mut logs = Vec::new();
         for result in results {
             match result? {
-                Ok(file) => files.push(file),
+                Ok(targets) => files.extend(targets),
                 Err(message) => logs.push(message),
             }
         }

@@ -14,6 +14,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::convert::{LineMap, PositionEncoding};
+use crate::view::View;
 
 /// The `source` of every brine diagnostic.
 pub const SOURCE: &str = "brine";
@@ -63,51 +64,67 @@ pub fn severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// Converts one finding of a file whose facts and line map are given. `locate` turns a range in any
-/// workspace file into a location, for the steps of a taint flow (`relatedInformation`: the source
-/// first, the sink last).
+/// Converts one finding of a file whose facts and view are given; returns the diagnostic with the
+/// target (index into `view.targets`) it belongs to. `locate` turns a range in any workspace file
+/// into a location, for the steps of a taint flow (`relatedInformation`: the source first, the sink
+/// last). Fixes whose edits leave the diagnostic's document are left out, and so are all edits when
+/// the document is not edited as text (a notebook's JSON).
 pub fn to_diagnostic(
     finding: &Finding,
     facts: &FileFacts,
-    lines: &LineMap,
+    view: &View,
     encoding: PositionEncoding,
     locate: &dyn Fn(FileId, TextRange) -> Option<Location>,
-) -> Diagnostic {
+) -> Option<(usize, Diagnostic)> {
+    let (target, range) = view.range(finding.range, encoding)?;
+    let editable = view.editable();
     let fixes = finding
         .fixes
         .iter()
-        .map(|fix| FixData {
-            title: fix.title.clone(),
-            applicability: fix.applicability.as_str().to_owned(),
-            edits: fix
+        .filter(|_| editable)
+        .filter_map(|fix| {
+            let edits = fix
                 .edits
                 .iter()
-                .map(|edit| TextEdit {
-                    range: lines.range(edit.range, encoding),
-                    new_text: edit.new_text.clone(),
+                .map(|edit| {
+                    let (edit_target, range) = view.range(edit.range, encoding)?;
+                    (edit_target == target).then(|| TextEdit {
+                        range,
+                        new_text: edit.new_text.clone(),
+                    })
                 })
-                .collect(),
+                .collect::<Option<Vec<TextEdit>>>()?;
+            Some(FixData {
+                title: fix.title.clone(),
+                applicability: fix.applicability.as_str().to_owned(),
+                edits,
+            })
         })
         .collect();
-    let line = lines.index().line_of(finding.range.start);
-    let statement_line = facts
-        .calls
-        .iter()
-        .filter(|call| call.range.contains_range(finding.range))
-        .map(|call| facts.line_index.line_of(call.statement_start))
-        .min()
-        .unwrap_or(line);
-    let mut suppress_lines = vec![line];
-    if statement_line != line {
-        suppress_lines.push(statement_line);
+    let mut suppress_lines = Vec::new();
+    if let Some((line_target, line)) = view.line(finding.range.start) {
+        if line_target == target {
+            suppress_lines.push(line);
+            let statement_line = facts
+                .calls
+                .iter()
+                .filter(|call| call.range.contains_range(finding.range))
+                .filter_map(|call| view.line(call.statement_start))
+                .filter(|(statement_target, _)| *statement_target == target)
+                .map(|(_, line)| line)
+                .min();
+            if let Some(statement_line) = statement_line.filter(|&l| l != line) {
+                suppress_lines.push(statement_line);
+            }
+        }
     }
     let data = DiagnosticData {
         code: finding.code().to_owned(),
         fixes,
         suppress_lines,
     };
-    Diagnostic {
-        range: lines.range(finding.range, encoding),
+    let diagnostic = Diagnostic {
+        range,
         severity: Some(severity(finding.severity)),
         code: Some(NumberOrString::String(finding.code().to_owned())),
         code_description: None,
@@ -126,7 +143,8 @@ pub fn to_diagnostic(
         }),
         tags: None,
         data: serde_json::to_value(data).ok(),
-    }
+    };
+    Some((target, diagnostic))
 }
 
 /// A configuration error as a diagnostic on the configuration file: on the line of the key it names
@@ -195,11 +213,16 @@ mod tests {
             &CheckOptions::default(),
         );
         let finding = findings.iter().find(|f| f.code() == "BRN102").unwrap();
-        let lines = LineMap::new(text);
-        let diagnostic =
-            to_diagnostic(finding, &facts, &lines, PositionEncoding::Utf16, &|_, _| {
+        let view = View::File {
+            uri: Some("file:///w/a.py".parse().unwrap()),
+            lines: std::sync::Arc::new(LineMap::new(text)),
+        };
+        let (target, diagnostic) =
+            to_diagnostic(finding, &facts, &view, PositionEncoding::Utf16, &|_, _| {
                 None
-            });
+            })
+            .unwrap();
+        assert_eq!(target, 0);
         assert_eq!(
             diagnostic.code,
             Some(NumberOrString::String("BRN102".into()))

@@ -19,11 +19,12 @@ use tower_lsp_server::ls_types::Uri;
 
 use crate::convert::LineMap;
 use crate::settings::ClientSettings;
+use crate::view::View;
 
-/// A Python file read from disk.
+/// A Python file or notebook read from disk.
 pub struct DiskFile {
     pub facts: Arc<FileFacts>,
-    pub lines: Arc<LineMap>,
+    pub view: View,
 }
 
 /// Counts files read during an index, for progress reports.
@@ -33,7 +34,7 @@ pub struct IndexProgress {
     pub started: AtomicBool,
     pub total: AtomicUsize,
     pub done: AtomicUsize,
-    /// Python files in the workspace once the index is done.
+    /// Python files and notebooks in the workspace once the index is done.
     pub files: AtomicUsize,
 }
 
@@ -49,7 +50,7 @@ impl IndexProgress {
     }
 }
 
-/// The Python files of the workspace folders and the settings of each.
+/// The Python files and notebooks of the workspace folders and the settings of each.
 #[derive(Default)]
 pub struct Walk {
     pub files: BTreeMap<PathBuf, FileSettings>,
@@ -65,8 +66,7 @@ pub fn walk(folders: &[PathBuf], resolver: &SettingsResolver, client: &ClientSet
         directories: walked.directories,
         ..Walk::default()
     };
-    // Notebooks are left to `brine check`: serving them needs the notebook document protocol.
-    for path in walked.files.into_iter().filter(|path| is_python_file(path)) {
+    for path in walked.files.into_iter().filter(|path| is_source_file(path)) {
         let settings = settings_for(resolver, client, &path, &mut walk.config_errors);
         if !settings.excluded {
             walk.files.insert(path, settings);
@@ -114,7 +114,8 @@ pub fn resolver(client: &ClientSettings) -> SettingsResolver {
     SettingsResolver::new(client.select.clone(), client.ignore.clone())
 }
 
-/// Reads, decodes and lowers one file.
+/// Reads, decodes and lowers one file. A notebook is lowered from its code cells' virtual text and
+/// shown in its JSON text (as `brine check` reads it).
 pub fn read_file(path: &Path) -> Result<DiskFile, String> {
     let size = std::fs::metadata(path)
         .map_err(|error| format!("cannot read file: {error}"))?
@@ -127,10 +128,25 @@ pub fn read_file(path: &Path) -> Result<DiskFile, String> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|error| format!("cannot read file: {error}"))?;
+    if is_notebook(path) {
+        let json = String::from_utf8(bytes)
+            .map_err(|_| "malformed notebook: not UTF-8 JSON".to_owned())?;
+        let (text, json) = crate::view::json_notebook(&json).map_err(|error| error.to_string())?;
+        return Ok(DiskFile {
+            facts: Arc::new(brine_facts::lower_text(&text)),
+            view: View::Json {
+                uri: path_to_uri(path),
+                json: Arc::new(json),
+            },
+        });
+    }
     let decoded = brine_syntax::decode_source(&bytes);
     Ok(DiskFile {
         facts: Arc::new(brine_facts::lower_text(&decoded.text)),
-        lines: Arc::new(LineMap::new(&decoded.text)),
+        view: View::File {
+            uri: path_to_uri(path),
+            lines: Arc::new(LineMap::new(&decoded.text)),
+        },
     })
 }
 
@@ -247,8 +263,15 @@ pub fn is_config_file(path: &Path) -> bool {
     )
 }
 
-pub fn is_python_file(path: &Path) -> bool {
-    path.extension().is_some_and(|extension| extension == "py")
+/// Python files and notebooks: the files the workspace is made of.
+pub fn is_source_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension == "py" || extension == "ipynb")
+}
+
+pub fn is_notebook(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension == "ipynb")
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! `brine server`: the language server. It runs the same analysis as `brine check` over the
-//! workspace folders, keeps a syntax tree only for open documents (edited incrementally), and
-//! publishes diagnostics, code actions (fixes, suppression comments, fix-all) and hovers.
+//! workspace folders (Python files and notebooks), keeps a syntax tree only for open documents
+//! (edited incrementally) and open notebooks' cells (LSP 3.17 notebook documents), and publishes
+//! diagnostics, code actions (fixes, suppression comments, fix-all) and hovers.
 //!
 //! This is the only crate that knows the protocol, tokio or LSP types; the library crates below it
 //! stay synchronous and I/O-free (except `brine_workspace`, which reads the disk).
@@ -18,10 +19,12 @@ mod diagnostics;
 mod documents;
 mod hover;
 mod index;
+mod notebooks;
 mod server;
 mod session;
 mod settings;
 mod state;
+mod view;
 
 #[cfg(test)]
 mod tests;

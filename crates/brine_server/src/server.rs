@@ -11,12 +11,14 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     CodeActionResponse, ConfigurationItem, DidChangeConfigurationParams,
-    DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
+    DidChangeNotebookDocumentParams, DidChangeTextDocumentParams, DidChangeWatchedFilesParams,
     DidChangeWatchedFilesRegistrationOptions, DidChangeWorkspaceFoldersParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, FileChangeType, FileSystemWatcher,
+    DidCloseNotebookDocumentParams, DidCloseTextDocumentParams, DidOpenNotebookDocumentParams,
+    DidOpenTextDocumentParams, DidSaveNotebookDocumentParams, FileChangeType, FileSystemWatcher,
     GlobPattern, Hover, HoverParams, HoverProviderCapability, InitializeParams, InitializeResult,
-    InitializedParams, MessageType, OneOf, Registration, ServerCapabilities, ServerInfo,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
+    InitializedParams, MessageType, Notebook as NotebookFilterKind, NotebookCellSelector,
+    NotebookDocumentSyncOptions, NotebookSelector, OneOf, Registration, ServerCapabilities,
+    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions, Uri,
     WorkspaceFoldersServerCapabilities, WorkspaceServerCapabilities,
 };
 use tower_lsp_server::{Client, LanguageServer};
@@ -26,11 +28,18 @@ use crate::code_actions::{self, FIX_ALL_KIND};
 use crate::convert::PositionEncoding;
 use crate::documents::Document;
 use crate::index;
+use crate::notebooks::{self, NotebookDoc, NOTEBOOK_TYPE};
 use crate::session::{Negotiated, Session};
 use crate::settings::ClientSettings;
+use crate::view::View;
 
 /// Globs of the files whose changes on disk matter.
-const WATCHED: [&str; 3] = ["**/*.py", "**/pyproject.toml", "**/brine.toml"];
+const WATCHED: [&str; 4] = [
+    "**/*.py",
+    "**/*.ipynb",
+    "**/pyproject.toml",
+    "**/brine.toml",
+];
 
 /// The language server.
 pub struct Backend {
@@ -58,6 +67,17 @@ impl Backend {
     async fn log_all(&self, logs: Vec<String>) {
         for message in logs {
             self.session.log(MessageType::WARNING, message).await;
+        }
+    }
+
+    /// Queues the current state of an open notebook for the analysis.
+    fn submit_notebook(&self, uri: &Uri, logs: &mut Vec<String>) {
+        let notebooks = &self.session.notebooks;
+        if let Some(file) = notebooks.open_file(uri, &self.session.documents, logs) {
+            self.session.submit(Change::Open {
+                key: FileKey::of(uri),
+                file,
+            });
         }
     }
 }
@@ -123,6 +143,24 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             ..CodeActionOptions::default()
         })),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        // Python cells are analysed; markdown cells are synchronized too (only their count is used),
+        // so that "cell N" in messages is the cell the editor shows as N.
+        notebook_document_sync: Some(OneOf::Left(NotebookDocumentSyncOptions {
+            notebook_selector: vec![NotebookSelector::ByNotebook {
+                // A string matches the notebook type (`NotebookDocumentFilter` would serialize its
+                // fields in snake case).
+                notebook: NotebookFilterKind::String(NOTEBOOK_TYPE.to_owned()),
+                cells: Some(
+                    ["python", "markdown"]
+                        .into_iter()
+                        .map(|language| NotebookCellSelector {
+                            language: language.to_owned(),
+                        })
+                        .collect(),
+                ),
+            }],
+            save: Some(true),
+        })),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -205,7 +243,9 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
-        if !is_python(&item.language_id, &item.uri) {
+        if !is_python(&item.language_id, &item.uri)
+            || self.session.notebooks.owners.contains_key(&item.uri)
+        {
             return;
         }
         let mut logs = Vec::new();
@@ -223,10 +263,12 @@ impl LanguageServer for Backend {
             }
         };
         let file = OpenFile {
-            uri: item.uri.clone(),
             version: item.version,
             facts: self.facts_of(&doc, &item.uri, &mut logs),
-            lines: doc.lines.clone(),
+            view: View::File {
+                uri: Some(item.uri.clone()),
+                lines: doc.lines.clone(),
+            },
         };
         self.session.documents.insert(item.uri.clone(), doc);
         self.session.submit(Change::Open {
@@ -241,6 +283,28 @@ impl LanguageServer for Backend {
         let version = params.text_document.version;
         let encoding = self.session.encoding();
         let mut logs = Vec::new();
+        // A cell of an open notebook edited as a text document: the notebook changes.
+        let owner = self
+            .session
+            .notebooks
+            .owners
+            .get(&uri)
+            .map(|owner| owner.clone());
+        if let Some(notebook) = owner {
+            let applied = notebooks::apply_text_changes(
+                &self.session.documents,
+                &uri,
+                version,
+                params.content_changes,
+                encoding,
+                &mut logs,
+            );
+            if applied == Some(true) {
+                self.submit_notebook(&notebook, &mut logs);
+            }
+            self.log_all(logs).await;
+            return;
+        }
         let mut broken = false;
         let file = {
             // Unknown documents are ignored.
@@ -252,10 +316,12 @@ impl LanguageServer for Backend {
             }));
             match applied {
                 Ok(Ok(())) => Some(OpenFile {
-                    uri: uri.clone(),
                     version,
                     facts: self.facts_of(&doc, &uri, &mut logs),
-                    lines: doc.lines.clone(),
+                    view: View::File {
+                        uri: Some(uri.clone()),
+                        lines: doc.lines.clone(),
+                    },
                 }),
                 Ok(Err(rejected)) => {
                     logs.push(format!(
@@ -293,7 +359,10 @@ impl LanguageServer for Backend {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        if self.session.documents.remove(&uri).is_none() {
+        // A notebook's cells close with the notebook.
+        if self.session.notebooks.owners.contains_key(&uri)
+            || self.session.documents.remove(&uri).is_none()
+        {
             return;
         }
         self.session.submit(Change::Close {
@@ -370,6 +439,89 @@ impl LanguageServer for Backend {
             None => {}
         }
         self.log_all(warnings).await;
+    }
+
+    async fn notebook_did_open(&self, params: DidOpenNotebookDocumentParams) {
+        let notebook = params.notebook_document;
+        let uri = notebook.uri;
+        let notebooks = &self.session.notebooks;
+        let mut logs = Vec::new();
+        let mut doc = NotebookDoc::new(notebook.version, &notebook.cells);
+        for item in params.cell_text_documents {
+            if let Err(message) = notebooks.open_cell(&uri, &mut doc, &self.session.documents, item)
+            {
+                logs.push(message);
+            }
+        }
+        notebooks.open.insert(uri.clone(), doc);
+        self.submit_notebook(&uri, &mut logs);
+        self.log_all(logs).await;
+    }
+
+    async fn notebook_did_change(&self, params: DidChangeNotebookDocumentParams) {
+        let uri = params.notebook_document.uri;
+        let notebooks = &self.session.notebooks;
+        let mut logs = Vec::new();
+        {
+            // Unknown notebooks are ignored.
+            let Some(mut doc) = notebooks.open.get_mut(&uri) else {
+                return;
+            };
+            doc.version = params.notebook_document.version;
+            if let Some(cells) = params.change.cells {
+                notebooks.apply_cell_change(
+                    &uri,
+                    &mut doc,
+                    &self.session.documents,
+                    cells,
+                    self.session.encoding(),
+                    &mut logs,
+                );
+            }
+        }
+        self.submit_notebook(&uri, &mut logs);
+        self.log_all(logs).await;
+    }
+
+    async fn notebook_did_save(&self, params: DidSaveNotebookDocumentParams) {
+        // Without file watching, saving is how the copy on disk (used once the notebook is closed)
+        // is known to have changed.
+        if self.session.negotiated().watch_registration {
+            return;
+        }
+        if let Some(path) = index::uri_to_path(&params.notebook_document.uri) {
+            self.session.submit(Change::Disk {
+                path,
+                deleted: false,
+            });
+        }
+    }
+
+    async fn notebook_did_close(&self, params: DidCloseNotebookDocumentParams) {
+        let uri = params.notebook_document.uri;
+        let notebooks = &self.session.notebooks;
+        let Some((_, mut doc)) = notebooks.open.remove(&uri) else {
+            return;
+        };
+        let cells: Vec<Uri> = doc
+            .cells
+            .iter()
+            .map(|cell| cell.uri.clone())
+            .chain(doc.languages.keys().cloned())
+            .chain(params.cell_text_documents.into_iter().map(|cell| cell.uri))
+            .collect();
+        for cell in cells {
+            if notebooks
+                .owners
+                .get(&cell)
+                .is_some_and(|owner| *owner == uri)
+            {
+                notebooks.close_cell(&mut doc, &self.session.documents, &cell);
+            }
+        }
+        self.session.submit(Change::Close {
+            key: FileKey::of(&uri),
+        });
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {

@@ -21,6 +21,7 @@ use crate::analysis::{Analyzer, Batch, Change, FileDiagnostics};
 use crate::convert::PositionEncoding;
 use crate::documents::Documents;
 use crate::index::IndexProgress;
+use crate::notebooks::Notebooks;
 
 /// What `initialize` negotiated.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,7 +45,9 @@ pub struct Published {
 
 pub struct Session {
     pub client: Client,
+    /// Open documents, notebook cells included.
     pub documents: Documents,
+    pub notebooks: Notebooks,
     pub analyzer: Arc<Analyzer>,
     pub published: DashMap<Uri, Published>,
     pub negotiated: OnceLock<Negotiated>,
@@ -61,6 +64,7 @@ impl Session {
         Session {
             client,
             documents: Documents::default(),
+            notebooks: Notebooks::default(),
             analyzer: Arc::new(Analyzer::new()),
             published: DashMap::new(),
             negotiated: OnceLock::new(),

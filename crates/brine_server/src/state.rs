@@ -13,13 +13,14 @@ use brine_config::ConfigError;
 use brine_facts::FileFacts;
 use brine_syntax::TextRange;
 use brine_workspace::{FileSettings, SettingsResolver};
-use tower_lsp_server::ls_types::{Location, Uri};
+use tower_lsp_server::ls_types::{Diagnostic, Location, Uri};
 
 use crate::analysis::{Change, FileDiagnostics, FileKey, OpenFile};
-use crate::convert::{LineMap, PositionEncoding};
+use crate::convert::PositionEncoding;
 use crate::diagnostics;
 use crate::index::{self, DiskFile, IndexProgress};
 use crate::settings::ClientSettings;
+use crate::view::View;
 
 /// A file read from disk with its settings.
 pub(crate) struct DiskEntry {
@@ -29,11 +30,11 @@ pub(crate) struct DiskEntry {
 
 /// One file of the current workspace (indexed by `FileId`).
 pub(crate) struct Entry {
-    pub(crate) uri: Option<Uri>,
+    /// Where its positions are shown: its document, an open notebook's cells, a notebook's JSON.
+    pub(crate) view: View,
     pub(crate) settings: FileSettings,
     pub(crate) facts: Arc<FileFacts>,
-    pub(crate) lines: Arc<LineMap>,
-    /// The open document's version; `None` for a file read from disk.
+    /// The open document's (or notebook's) version; `None` for a file read from disk.
     pub(crate) version: Option<i32>,
 }
 
@@ -43,7 +44,7 @@ pub(crate) struct State {
     pub(crate) folders: Vec<PathBuf>,
     pub(crate) client: ClientSettings,
     pub(crate) resolver: Option<SettingsResolver>,
-    /// Walked Python files (not excluded) as read from disk.
+    /// Walked Python files and notebooks (not excluded) as read from disk.
     pub(crate) disk: BTreeMap<PathBuf, DiskEntry>,
     pub(crate) directories: Vec<PathBuf>,
     pub(crate) open: BTreeMap<FileKey, OpenFile>,
@@ -127,18 +128,12 @@ impl State {
             }
             Change::Open { key, file } => {
                 if let Some(&id) = self.ids.get(&key) {
-                    let entry = &mut self.entries[id.index()];
-                    if let Some(old) = entry.uri.replace(file.uri.clone()) {
-                        if old != file.uri {
-                            self.pending_cleared.push(old);
-                        }
-                    }
-                    entry.version = Some(file.version);
-                    entry.facts = file.facts.clone();
-                    entry.lines = file.lines.clone();
-                    self.workspace.replace_facts(id, file.facts.clone());
-                    self.dirty.insert(id);
-                    self.stale = true;
+                    self.replace_entry(
+                        id,
+                        file.view.clone(),
+                        file.facts.clone(),
+                        Some(file.version),
+                    );
                 } else if !self.skipped.contains(&key) {
                     effects.rebuild = true;
                 }
@@ -161,7 +156,7 @@ impl State {
             Change::Disk { path, deleted } => {
                 if index::is_config_file(&path) {
                     effects.reindex = true;
-                } else if index::is_python_file(&path) {
+                } else if index::is_source_file(&path) {
                     let known = self.disk.contains_key(&path);
                     if deleted {
                         if self.disk.remove(&path).is_some()
@@ -191,7 +186,7 @@ impl State {
         match index::read_file(path) {
             Ok(file) => {
                 let facts = file.facts.clone();
-                let lines = file.lines.clone();
+                let view = file.view.clone();
                 if let Some(entry) = self.disk.get_mut(path) {
                     entry.file = file;
                 }
@@ -199,18 +194,7 @@ impl State {
                     return;
                 }
                 if let Some(&id) = self.ids.get(&key) {
-                    let entry = &mut self.entries[id.index()];
-                    let disk_uri = index::path_to_uri(path);
-                    if entry.uri != disk_uri {
-                        self.pending_cleared.extend(entry.uri.take());
-                        entry.uri = disk_uri;
-                    }
-                    entry.version = None;
-                    entry.facts = facts.clone();
-                    entry.lines = lines;
-                    self.workspace.replace_facts(id, facts);
-                    self.dirty.insert(id);
-                    self.stale = true;
+                    self.replace_entry(id, view, facts, None);
                 } else {
                     effects.rebuild = true;
                 }
@@ -221,6 +205,36 @@ impl State {
                 effects.rebuild = true;
             }
         }
+    }
+
+    /// Gives a file of the workspace new facts and view (an edit, a change on disk, a notebook opened
+    /// or closed); the documents it no longer shows get their diagnostics cleared.
+    fn replace_entry(
+        &mut self,
+        id: FileId,
+        view: View,
+        facts: Arc<FileFacts>,
+        version: Option<i32>,
+    ) {
+        let entry = &mut self.entries[id.index()];
+        let new_uris: HashSet<Uri> = view.uris().into_iter().collect();
+        self.pending_cleared.extend(
+            entry
+                .view
+                .uris()
+                .into_iter()
+                .filter(|uri| !new_uris.contains(uri)),
+        );
+        let cells = view.workspace_cells(&facts);
+        entry.view = view;
+        entry.version = version;
+        entry.facts = facts.clone();
+        self.workspace.replace_facts(id, facts);
+        if let Some(cells) = cells {
+            self.workspace.set_cells(id, cells);
+        }
+        self.dirty.insert(id);
+        self.stale = true;
     }
 
     /// Walks the folders again with fresh configuration; files already read keep their facts.
@@ -283,7 +297,7 @@ impl State {
         let old_uris: HashSet<Uri> = self
             .entries
             .drain(..)
-            .filter_map(|entry| entry.uri)
+            .flat_map(|entry| entry.view.uris())
             .collect();
         self.ids.clear();
         self.skipped.clear();
@@ -292,17 +306,15 @@ impl State {
             let key = FileKey::Path(path.clone());
             let entry = match self.open.get(&key) {
                 Some(open) => Entry {
-                    uri: Some(open.uri.clone()),
+                    view: open.view.clone(),
                     settings: disk.settings.clone(),
                     facts: open.facts.clone(),
-                    lines: open.lines.clone(),
                     version: Some(open.version),
                 },
                 None => Entry {
-                    uri: index::path_to_uri(path),
+                    view: disk.file.view.clone(),
                     settings: disk.settings.clone(),
                     facts: disk.file.facts.clone(),
-                    lines: disk.file.lines.clone(),
                     version: None,
                 },
             };
@@ -342,10 +354,9 @@ impl State {
             self.ids
                 .insert(key.clone(), FileId(self.entries.len() as u32));
             self.entries.push(Entry {
-                uri: Some(open.uri.clone()),
+                view: open.view.clone(),
                 settings,
                 facts: open.facts.clone(),
-                lines: open.lines.clone(),
                 version: Some(open.version),
             });
         }
@@ -362,10 +373,15 @@ impl State {
                 .collect(),
             directories,
         );
-        let new_uris: HashSet<&Uri> = self
+        for (index, entry) in self.entries.iter().enumerate() {
+            if let Some(cells) = entry.view.workspace_cells(&entry.facts) {
+                self.workspace.set_cells(FileId(index as u32), cells);
+            }
+        }
+        let new_uris: HashSet<Uri> = self
             .entries
             .iter()
-            .filter_map(|entry| entry.uri.as_ref())
+            .flat_map(|entry| entry.view.uris())
             .collect();
         self.pending_cleared
             .extend(old_uris.into_iter().filter(|uri| !new_uris.contains(uri)));
@@ -373,13 +389,21 @@ impl State {
         self.stale = true;
     }
 
-    /// Checks one file; a panic in the analysis is caught and returned as a message.
-    pub(crate) fn check_one(&self, id: FileId) -> Result<FileDiagnostics, String> {
+    /// Checks one file: the diagnostics of every document it is shown in (one per code cell of an
+    /// open notebook, empty lists included, so that diagnostics that went away are cleared). A panic
+    /// in the analysis is caught and returned as a message.
+    pub(crate) fn check_one(&self, id: FileId) -> Result<Vec<FileDiagnostics>, String> {
         let entry = &self.entries[id.index()];
-        let uri = entry
-            .uri
-            .clone()
-            .ok_or_else(|| format!("brine: {} has no URI", self.workspace.file(id).path))?;
+        let targets = entry.view.targets(entry.version);
+        if targets.is_empty() {
+            if let View::File { .. } = entry.view {
+                return Err(format!(
+                    "brine: {} has no URI",
+                    self.workspace.file(id).path
+                ));
+            }
+            return Ok(Vec::new());
+        }
         let result = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(test)]
             tests::maybe_panic(&self.workspace.file(id).path);
@@ -395,30 +419,38 @@ impl State {
             }
             let locate = |file: FileId, range: TextRange| {
                 let entry = self.entries.get(file.index())?;
+                let (target, range) = entry.view.range(range, self.encoding)?;
                 Some(Location {
-                    uri: entry.uri.clone()?,
-                    range: entry.lines.range(range, self.encoding),
+                    uri: entry.view.uri(target)?.clone(),
+                    range,
                 })
             };
-            findings
-                .iter()
-                .map(|finding| {
-                    diagnostics::to_diagnostic(
-                        finding,
-                        &entry.facts,
-                        &entry.lines,
-                        self.encoding,
-                        &locate,
-                    )
-                })
-                .collect()
+            let mut per_target: Vec<Vec<Diagnostic>> = vec![Vec::new(); targets.len()];
+            for finding in &findings {
+                if let Some((target, diagnostic)) = diagnostics::to_diagnostic(
+                    finding,
+                    &entry.facts,
+                    &entry.view,
+                    self.encoding,
+                    &locate,
+                ) {
+                    if let Some(list) = per_target.get_mut(target) {
+                        list.push(diagnostic);
+                    }
+                }
+            }
+            per_target
         }));
         match result {
-            Ok(diagnostics) => Ok(FileDiagnostics {
-                uri,
-                version: entry.version,
-                diagnostics,
-            }),
+            Ok(per_target) => Ok(targets
+                .into_iter()
+                .zip(per_target)
+                .map(|(target, diagnostics)| FileDiagnostics {
+                    uri: target.uri,
+                    version: target.version,
+                    diagnostics,
+                })
+                .collect()),
             Err(payload) => Err(format!(
                 "brine: analysis of {} panicked: {}",
                 self.workspace.file(id).path,

@@ -2,6 +2,7 @@
 //! client drives it like an editor would.
 
 mod client;
+mod notebooks;
 
 use std::path::Path;
 
@@ -102,7 +103,8 @@ async fn indexing_reports_progress_and_publishes_never_opened_files() {
         .expect("watchers are registered");
     let watchers = &registration["params"]["registrations"][0]["registerOptions"]["watchers"];
     assert_eq!(watchers[0]["globPattern"], "**/*.py");
-    assert_eq!(watchers.as_array().unwrap().len(), 3);
+    assert_eq!(watchers.as_array().unwrap().len(), 4);
+    assert_eq!(watchers[1]["globPattern"], "**/*.ipynb");
     // A file without findings is never published.
     let clean = uri(&dir.path().join("clean.py"));
     assert!(!client.latest.contains_key(&clean));
@@ -145,8 +147,12 @@ async fn open_edit_fix_and_clear() {
         .collect();
     assert_eq!(
         titles,
-        ["Add `weights_only=True`", "Ignore BRN102 on this line"],
-        "display-only fixes without edits are not actions"
+        [
+            "Add `weights_only=True`",
+            "Switch to safetensors: `safetensors.torch.load_file(path)` (the file must be converted first)",
+            "Ignore BRN102 on this line"
+        ],
+        "every fix with edits is an action, the display-only safetensors switch included"
     );
     let add = &actions[0];
     assert_eq!(add["kind"], "quickfix");

@@ -1,5 +1,6 @@
 //! The JSON format: an array with one object per finding.
 
+use brine_analysis::fix::Applicability;
 use serde_json::{json, Value};
 
 use super::{Report, ReportedFix, Span};
@@ -17,8 +18,8 @@ pub fn render(report: &Report) -> String {
                 "range": span(finding.span),
                 "cell": finding.span.cell,
                 "message": finding.message,
-                "fix": finding.fixes.iter().find(|f| !f.edits.is_empty()).map(fix),
-                "suggestions": finding.fixes.iter().filter(|f| f.edits.is_empty()).map(|f| f.fix.title.clone()).collect::<Vec<_>>(),
+                "fix": finding.fixes.iter().find(|f| !f.edits.is_empty() && f.fix.applicability != Applicability::DisplayOnly).map(fix),
+                "suggestions": finding.fixes.iter().filter(|f| f.fix.applicability == Applicability::DisplayOnly).map(|f| f.fix.title.clone()).collect::<Vec<_>>(),
                 "imports": finding.imports.iter().map(|import| json!({
                     "name": import.name,
                     "offset": import.offset,

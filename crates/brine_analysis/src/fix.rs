@@ -111,6 +111,44 @@ pub fn attribute_name_range(facts: &FileFacts, call: &Call, attr: &str) -> TextR
     TextRange::new(callee.end - attr.len() as u32, callee.end)
 }
 
+/// `torch.load(p, ...)` -> `safetensors.torch.load_file(p)`, plus `import safetensors.torch` before the
+/// file's first import (or at its start). Empty when the call has no path argument to keep.
+pub fn switch_to_safetensors(facts: &FileFacts, call: &Call) -> Vec<Edit> {
+    let Some(path) = call
+        .args
+        .first()
+        .filter(|arg| arg.kind == brine_facts::ArgKind::Positional)
+    else {
+        return Vec::new();
+    };
+    let mut edits = vec![replace(
+        facts.expr_range(call.callee),
+        "safetensors.torch.load_file",
+    )];
+    if let Some(last) = call.args.last().filter(|last| last.range != path.range) {
+        edits.push(replace(TextRange::new(path.range.end, last.range.end), ""));
+    }
+    let first_import = facts
+        .scope(FileFacts::MODULE_SCOPE)
+        .names
+        .values()
+        .flatten()
+        .map(|&binding| facts.binding(binding))
+        .filter(|binding| matches!(binding.kind, brine_facts::BindingKind::Import(_)))
+        .map(|binding| {
+            facts
+                .line_index
+                .line_start(facts.line_index.line_of(binding.range.start))
+        })
+        .min()
+        .unwrap_or(0);
+    edits.push(Edit {
+        range: TextRange::empty(first_import),
+        new_text: "import safetensors.torch\n".to_owned(),
+    });
+    edits
+}
+
 /// A "pin `revision`" fix waiting for its sha: the analysis knows where to write it, the workspace
 /// layer reads the sha from the local Hugging Face cache (the analysis never does I/O).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,6 +85,26 @@ fn torch_load_url_without_arguments_is_fixable_too() {
 }
 
 #[test]
+fn safetensors_suggestion_rewrites_the_call_and_adds_the_import() {
+    let text =
+        "\"\"\"Loading.\"\"\"\nimport torch\nstate = torch.load(path, map_location=\"cpu\")\n";
+    let found = findings(text);
+    let fix = found[0]
+        .fixes
+        .iter()
+        .find(|f| f.applicability == Applicability::DisplayOnly)
+        .unwrap();
+    let mut fixed = text.to_owned();
+    let mut edits = fix.edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    for edit in edits {
+        fixed.replace_range(edit.range.as_usize(), &edit.new_text);
+    }
+    assert_eq!(fixed, "\"\"\"Loading.\"\"\"\nimport safetensors.torch\nimport torch\nstate = safetensors.torch.load_file(path)\n");
+    assert!(findings(&fixed).is_empty());
+}
+
+#[test]
 fn numpy_allow_pickle_false() {
     insta::assert_snapshot!(apply_fix(
         "import numpy as np\narr = np.load(p, allow_pickle=True)\n",

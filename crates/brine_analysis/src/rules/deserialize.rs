@@ -88,9 +88,9 @@ impl CallContext<'_, '_> {
             ),
         };
         let safetensors = Fix::new(
-            "Store the weights as safetensors and load them with `safetensors.torch.load_file(path)`",
+            "Switch to safetensors: `safetensors.torch.load_file(path)` (the file must be converted first)",
             Applicability::DisplayOnly,
-            Vec::new(),
+            fix::switch_to_safetensors(facts, call),
         );
         match verdict {
             Verdict::Unsafe => {

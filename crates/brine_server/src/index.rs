@@ -13,6 +13,7 @@ use std::sync::Arc;
 use brine_analysis::CheckOptions;
 use brine_config::{ConfigError, RuleSelection};
 use brine_facts::FileFacts;
+use brine_workspace::artifacts::ArtifactScan;
 use brine_workspace::{FileSettings, SettingsResolver};
 use rayon::prelude::*;
 use tower_lsp_server::ls_types::Uri;
@@ -25,6 +26,8 @@ use crate::view::View;
 pub struct DiskFile {
     pub facts: Arc<FileFacts>,
     pub view: View,
+    /// For a pickle artifact that BRN401 flags: its finding (its facts are empty).
+    pub artifact: Option<Arc<ArtifactScan>>,
 }
 
 /// Counts files read during an index, for progress reports.
@@ -66,7 +69,8 @@ pub fn walk(folders: &[PathBuf], resolver: &SettingsResolver, client: &ClientSet
         directories: walked.directories,
         ..Walk::default()
     };
-    for path in walked.files.into_iter().filter(|path| is_source_file(path)) {
+    let files = walked.files.into_iter().chain(walked.artifacts);
+    for path in files.filter(|path| is_source_file(path)) {
         let settings = settings_for(resolver, client, &path, &mut walk.config_errors);
         if !settings.excluded {
             walk.files.insert(path, settings);
@@ -117,6 +121,18 @@ pub fn resolver(client: &ClientSettings) -> SettingsResolver {
 /// Reads, decodes and lowers one file. A notebook is lowered from its code cells' virtual text and
 /// shown in its JSON text (as `brine check` reads it).
 pub fn read_file(path: &Path) -> Result<DiskFile, String> {
+    if brine_workspace::is_artifact(path) {
+        // Pickle artifacts are scanned, never parsed; a file that is not a pickle has no findings.
+        let artifact = brine_workspace::artifacts::scan_artifact_file(path)?;
+        return Ok(DiskFile {
+            facts: Arc::new(FileFacts::default()),
+            view: View::File {
+                uri: path_to_uri(path),
+                lines: Arc::new(LineMap::new("")),
+            },
+            artifact: artifact.map(Arc::new),
+        });
+    }
     let size = std::fs::metadata(path)
         .map_err(|error| format!("cannot read file: {error}"))?
         .len();
@@ -138,6 +154,7 @@ pub fn read_file(path: &Path) -> Result<DiskFile, String> {
                 uri: path_to_uri(path),
                 json: Arc::new(json),
             },
+            artifact: None,
         });
     }
     let decoded = brine_syntax::decode_source(&bytes);
@@ -147,6 +164,7 @@ pub fn read_file(path: &Path) -> Result<DiskFile, String> {
             uri: path_to_uri(path),
             lines: Arc::new(LineMap::new(&decoded.text)),
         },
+        artifact: None,
     })
 }
 
@@ -267,6 +285,7 @@ pub fn is_config_file(path: &Path) -> bool {
 pub fn is_source_file(path: &Path) -> bool {
     path.extension()
         .is_some_and(|extension| extension == "py" || extension == "ipynb")
+        || brine_workspace::is_artifact(path)
 }
 
 pub fn is_notebook(path: &Path) -> bool {

@@ -34,11 +34,12 @@ use crate::settings::ClientSettings;
 use crate::view::View;
 
 /// Globs of the files whose changes on disk matter.
-const WATCHED: [&str; 4] = [
+const WATCHED: [&str; 5] = [
     "**/*.py",
     "**/*.ipynb",
     "**/pyproject.toml",
     "**/brine.toml",
+    "**/*.{pkl,pickle,joblib,dill,pt,pth,bin,ckpt,npy,npz}",
 ];
 
 /// The language server.

@@ -12,6 +12,7 @@ use brine_analysis::{check_file, FileId, Workspace};
 use brine_config::ConfigError;
 use brine_facts::FileFacts;
 use brine_syntax::TextRange;
+use brine_workspace::artifacts::ArtifactScan;
 use brine_workspace::{FileSettings, SettingsResolver};
 use tower_lsp_server::ls_types::{Diagnostic, Location, Uri};
 
@@ -36,6 +37,8 @@ pub(crate) struct Entry {
     pub(crate) facts: Arc<FileFacts>,
     /// The open document's (or notebook's) version; `None` for a file read from disk.
     pub(crate) version: Option<i32>,
+    /// For a pickle artifact that BRN401 flags: its finding.
+    pub(crate) artifact: Option<Arc<ArtifactScan>>,
 }
 
 #[derive(Default)]
@@ -184,6 +187,13 @@ impl State {
     fn reread(&mut self, path: &Path, effects: &mut Effects, logs: &mut Vec<String>) {
         let key = FileKey::Path(path.to_path_buf());
         match index::read_file(path) {
+            // An artifact's finding lives in its entry, made by a rebuild.
+            Ok(file) if brine_workspace::is_artifact(path) => {
+                if let Some(entry) = self.disk.get_mut(path) {
+                    entry.file = file;
+                }
+                effects.rebuild = true;
+            }
             Ok(file) => {
                 let facts = file.facts.clone();
                 let view = file.view.clone();
@@ -310,12 +320,14 @@ impl State {
                     settings: disk.settings.clone(),
                     facts: open.facts.clone(),
                     version: Some(open.version),
+                    artifact: None,
                 },
                 None => Entry {
                     view: disk.file.view.clone(),
                     settings: disk.settings.clone(),
                     facts: disk.file.facts.clone(),
                     version: None,
+                    artifact: disk.file.artifact.clone(),
                 },
             };
             relative_paths.push(index::relative_path(root.as_deref(), path));
@@ -358,6 +370,7 @@ impl State {
                 settings,
                 facts: open.facts.clone(),
                 version: Some(open.version),
+                artifact: None,
             });
         }
         let directories: Vec<String> = self
@@ -374,8 +387,15 @@ impl State {
             directories,
         );
         for (index, entry) in self.entries.iter().enumerate() {
+            let id = FileId(index as u32);
             if let Some(cells) = entry.view.workspace_cells(&entry.facts) {
-                self.workspace.set_cells(FileId(index as u32), cells);
+                self.workspace.set_cells(id, cells);
+            }
+            if let Some(artifact) = &entry.artifact {
+                let path = self.workspace.file(id).path.clone();
+                let description =
+                    brine_analysis::artifact::artifact_description(&path, &artifact.imports);
+                self.workspace.set_artifact(id, description);
             }
         }
         let new_uris: HashSet<Uri> = self
@@ -407,7 +427,10 @@ impl State {
         let result = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(test)]
             tests::maybe_panic(&self.workspace.file(id).path);
-            let mut findings = check_file(&self.workspace, id, &entry.settings.options);
+            let mut findings = match &entry.artifact {
+                Some(artifact) => vec![artifact.finding.clone()],
+                None => check_file(&self.workspace, id, &entry.settings.options),
+            };
             findings.retain(|finding| entry.settings.is_enabled(finding.code()));
             for finding in &mut findings {
                 // "Pin `revision`" needs the commit from the local Hugging Face cache.

@@ -1,25 +1,28 @@
 //! Pickle artifacts of the workspace (BRN401): scanned by `brine_pickle` (opcodes read, never
 //! executed), turned into findings by `brine_analysis::artifact`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use brine_analysis::artifact::{artifact_finding, ArtifactImport};
+use brine_analysis::Finding;
 use brine_facts::FileFacts;
 use brine_pickle::{ImportClass, ScanLimits, ScanOutcome};
 
 use crate::check::{FileError, LoadedFile};
 use crate::settings::FileSettings;
 
-/// Scans one artifact; `Ok(None)` when it is not a pickle or has nothing to report.
-pub(crate) fn scan_artifact(
-    path: PathBuf,
-    settings: FileSettings,
-) -> Result<Option<LoadedFile>, FileError> {
-    let file = std::fs::File::open(&path).map_err(|error| FileError {
-        path: path.clone(),
-        message: format!("cannot read file: {error}"),
-    })?;
+/// A flagged artifact: its BRN401 finding and the imports it reports.
+#[derive(Debug, Clone)]
+pub struct ArtifactScan {
+    pub finding: Finding,
+    pub imports: Vec<ArtifactImport>,
+}
+
+/// Scans one file that may hold pickles; `Ok(None)` when it is not a pickle or nothing is wrong with
+/// it. Shared by `brine check` and the server.
+pub fn scan_artifact_file(path: &Path) -> Result<Option<ArtifactScan>, String> {
+    let file = std::fs::File::open(path).map_err(|error| format!("cannot read file: {error}"))?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -33,11 +36,9 @@ pub(crate) fn scan_artifact(
         Ok(ScanOutcome::Scanned(report)) => report,
         Ok(_) => return Ok(None),
         Err(_) => {
-            return Err(FileError {
-                path,
-                message: "internal error while scanning this pickle file (a bug); please report it"
-                    .into(),
-            })
+            return Err(
+                "internal error while scanning this pickle file (a bug); please report it".into(),
+            )
         }
     };
     let imports: Vec<ArtifactImport> = report
@@ -51,14 +52,24 @@ pub(crate) fn scan_artifact(
             dangerous: import.class == ImportClass::Dangerous,
         })
         .collect();
-    let Some(finding) = artifact_finding(imports.clone(), &report.problems) else {
-        return Ok(None);
-    };
-    Ok(Some(LoadedFile {
+    Ok(artifact_finding(imports.clone(), &report.problems)
+        .map(|finding| ArtifactScan { finding, imports }))
+}
+
+/// Scans one artifact for `brine check`; `Ok(None)` when there is nothing to report.
+pub(crate) fn scan_artifact(
+    path: PathBuf,
+    settings: FileSettings,
+) -> Result<Option<LoadedFile>, FileError> {
+    let scan = scan_artifact_file(&path).map_err(|message| FileError {
+        path: path.clone(),
+        message,
+    })?;
+    Ok(scan.map(|scan| LoadedFile {
         path,
         settings,
         facts: Arc::new(FileFacts::default()),
         notebook: None,
-        artifact: Some((finding, imports)),
+        artifact: Some((scan.finding, scan.imports)),
     }))
 }

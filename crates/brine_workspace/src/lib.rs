@@ -4,7 +4,7 @@
 //! Invariants: this is the only library crate that touches the file system; the analysis below it
 //! gets text and paths. A file that cannot be read becomes a [`FileError`], never a panic.
 
-mod artifacts;
+pub mod artifacts;
 mod check;
 pub mod hf_cache;
 mod settings;

@@ -103,7 +103,7 @@ async fn indexing_reports_progress_and_publishes_never_opened_files() {
         .expect("watchers are registered");
     let watchers = &registration["params"]["registrations"][0]["registerOptions"]["watchers"];
     assert_eq!(watchers[0]["globPattern"], "**/*.py");
-    assert_eq!(watchers.as_array().unwrap().len(), 4);
+    assert_eq!(watchers.as_array().unwrap().len(), 5);
     assert_eq!(watchers[1]["globPattern"], "**/*.ipynb");
     // A file without findings is never published.
     let clean = uri(&dir.path().join("clean.py"));
@@ -739,4 +739,72 @@ async fn closed_input_ends_the_server() {
         .expect("the server stops when its input closes")
         .unwrap();
     assert!(!clean, "no shutdown was received");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pickle_artifacts_are_indexed_reported_and_linked() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../brine_pickle/tests/fixtures");
+    let dir = workspace(&[(
+        "load.py",
+        "import pickle\nwith open(\"cache.pkl\", \"rb\") as f:\n    pickle.load(f)\n",
+    )]);
+    std::fs::copy(
+        fixtures.join("os_system_p2.pkl"),
+        dir.path().join("cache.pkl"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures.join("torch_benign.pt"),
+        dir.path().join("benign.pt"),
+    )
+    .unwrap();
+    let (mut client, _) = TestClient::start(params(Some(dir.path()), false)).await;
+    let artifact = uri(&dir.path().join("cache.pkl"));
+    let published = client.wait_diagnostics(&artifact, |_| true).await;
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    assert_eq!(codes(diagnostics), ["BRN401"]);
+    assert_eq!(diagnostics[0]["severity"], 1);
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
+    assert!(diagnostics[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("os.system"));
+    // The code that loads it is a tainted finding whose source is the artifact.
+    let load = uri(&dir.path().join("load.py"));
+    let published = client
+        .wait_diagnostics(&load, |p| {
+            p["diagnostics"].as_array().is_some_and(|d| !d.is_empty())
+        })
+        .await;
+    let diagnostic = &published["diagnostics"][0];
+    assert_eq!(diagnostic["severity"], 1, "{diagnostic}");
+    assert_eq!(
+        diagnostic["relatedInformation"][0]["location"]["uri"],
+        json!(artifact)
+    );
+    assert!(!client
+        .latest
+        .contains_key(&uri(&dir.path().join("benign.pt"))));
+    // A checkpoint replaced on disk by a benign one clears both.
+    std::fs::copy(
+        fixtures.join("torch_benign.pt"),
+        dir.path().join("cache.pkl"),
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": artifact, "type": 2}]}),
+    );
+    client
+        .wait_diagnostics(&artifact, |p| {
+            p["diagnostics"].as_array().unwrap().is_empty()
+        })
+        .await;
+    client
+        .wait_diagnostics(&load, |p| p["diagnostics"][0]["severity"] == 2)
+        .await;
+    assert!(client.shutdown().await);
 }

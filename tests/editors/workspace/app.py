@@ -1,0 +1,7 @@
+"""Loading training checkpoints."""
+
+import torch
+
+
+def load_checkpoint(path):
+    return torch.load(path)

@@ -546,22 +546,8 @@ impl<'w> Resolver<'w> {
     fn instance_attribute_writes(&mut self, file: FileId, class: ClassId, attr: &str) -> ValueSet {
         let facts = self.facts(file);
         let mut values = ValueSet::default();
-        for write in &facts.attribute_writes {
-            if &*write.attr != attr {
-                continue;
-            }
-            let Expr::Name { name, .. } = facts.expr(write.object) else {
-                continue;
-            };
-            let Some(function) = facts.enclosing_function(write.scope) else {
-                continue;
-            };
-            let function = facts.function(function);
-            let is_self = function.class == Some(class)
-                && function.params.first().is_some_and(|p| p.name == *name);
-            if is_self {
-                values.extend(self.eval(file, write.value));
-            }
+        for write in facts.self_attribute_writes(class, attr) {
+            values.extend(self.eval(file, write.value));
         }
         values
     }

@@ -81,6 +81,27 @@ impl FileFacts {
         }
     }
 
+    /// `self.attr = value` statements in the methods of `class` (`self` being each method's first
+    /// parameter): where an attribute read on an instance gets its values.
+    pub fn self_attribute_writes<'a>(
+        &'a self,
+        class: ClassId,
+        attr: &'a str,
+    ) -> impl Iterator<Item = &'a AttributeWrite> + 'a {
+        self.attribute_writes.iter().filter(move |write| {
+            let Expr::Name { name, .. } = self.expr(write.object) else {
+                return false;
+            };
+            let Some(function) = self.enclosing_function(write.scope) else {
+                return false;
+            };
+            let function = self.function(function);
+            &*write.attr == attr
+                && function.class == Some(class)
+                && function.params.first().is_some_and(|p| p.name == *name)
+        })
+    }
+
     /// The innermost function whose body contains `scope`, if any.
     pub fn enclosing_function(&self, mut scope: ScopeId) -> Option<FunctionId> {
         loop {

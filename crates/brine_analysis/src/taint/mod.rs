@@ -512,28 +512,16 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         attr: &str,
     ) -> Vec<Reach> {
         let facts = self.facts(file);
-        let mut writes = Vec::new();
-        for write in &facts.attribute_writes {
-            if &*write.attr != attr {
-                continue;
-            }
-            let Expr::Name { name, .. } = facts.expr(write.object) else {
-                continue;
-            };
-            let Some(function) = facts.enclosing_function(write.scope) else {
-                continue;
-            };
-            let function = facts.function(function);
-            if function.class == Some(class)
-                && function.params.first().is_some_and(|p| p.name == *name)
-            {
-                writes.push((
+        let writes: Vec<(ExprId, u32, u32)> = facts
+            .self_attribute_writes(class, attr)
+            .map(|write| {
+                (
                     write.value,
                     facts.expr_range(write.object).start,
                     facts.expr_range(write.value).end,
-                ));
-            }
-        }
+                )
+            })
+            .collect();
         let mut reaches = Vec::new();
         for (value, start, end) in writes {
             let step = FlowStep {

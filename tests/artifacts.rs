@@ -2,15 +2,10 @@
 //! their dangerous imports and byte offsets, and linked to the code that loads them.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn brine(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run brine")
-}
+mod common;
+
+use common::brine;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,13 +4,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn brine(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run brine")
-}
+mod common;
+
+use common::brine;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

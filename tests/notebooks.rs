@@ -3,15 +3,10 @@
 //! edited line, and malformed notebooks reported without stopping the check.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn brine(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run brine")
-}
+mod common;
+
+use common::brine;
 
 fn project() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/notebooks/project")

@@ -2,16 +2,11 @@
 //! a panic or a signal, and one bad file never hides the findings of the others.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn brine(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brine"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run brine")
-}
+mod common;
+
+use common::brine;
 
 const SINK: &str = "import pickle\npickle.loads(data)\n";
 

@@ -1,4 +1,5 @@
-//! A small LSP client over stdio for the integration tests: spawns `brine server --stdio`, frames
+//! Shared helpers of the integration tests: [`brine`] runs the built binary, and a small LSP client over
+//! stdio spawns `brine server --stdio`, frames
 //! JSON-RPC with Content-Length headers, answers server requests, keeps the latest diagnostics per URI
 //! and times out instead of hanging.
 #![allow(dead_code)]
@@ -252,4 +253,13 @@ pub fn apply_edits(text: &str, edits: &[Value]) -> String {
         out.replace_range(start..end, new_text);
     }
     out
+}
+
+/// Runs the built `brine` with `args` in `dir`.
+pub fn brine(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run brine")
 }

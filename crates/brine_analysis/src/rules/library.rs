@@ -295,10 +295,16 @@ pub fn data_argument(
 
 /// The last names of every sink, to skip attribute calls that cannot be sinks without resolving them.
 pub fn could_be_sink(last_name: &str) -> bool {
-    last_name == "from_pretrained"
-        || SINKS
-            .iter()
-            .any(|(sink, _)| sink.rsplit('.').next() == Some(last_name))
+    // Asked for every attribute call of every file: a set built once, not a scan of the table.
+    static LAST_NAMES: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            SINKS
+                .iter()
+                .filter_map(|(sink, _)| sink.rsplit('.').next())
+                .chain(["from_pretrained"])
+                .collect()
+        });
+    LAST_NAMES.contains(last_name)
 }
 
 /// PyYAML loaders that construct only plain data.

@@ -24,6 +24,7 @@ mod server;
 mod session;
 mod settings;
 mod state;
+mod transport;
 mod view;
 
 #[cfg(test)]
@@ -54,7 +55,11 @@ where
 {
     let (service, socket) = LspService::new(Backend::new);
     let session = service.inner().session.clone();
-    Server::new(input, output, socket).serve(service).await;
+    // Frames are read (and errors answered) by `transport`, not by tower-lsp's codec.
+    transport::serve(input, output, |input, output| {
+        Server::new(input, output, socket).serve(service)
+    })
+    .await;
     session
 }
 

@@ -306,9 +306,17 @@ impl LanguageServer for Backend {
             self.log_all(logs).await;
             return;
         }
+        if !self.session.documents.contains_key(&uri) {
+            // The client believes it open: say that its edits are lost rather than drop them quietly.
+            let message = format!(
+                "brine: ignored a change of {}, which is not open",
+                uri.as_str()
+            );
+            self.session.log(MessageType::WARNING, message).await;
+            return;
+        }
         let mut broken = false;
         let file = {
-            // Unknown documents are ignored.
             let Some(mut doc) = self.session.documents.get_mut(&uri) else {
                 return;
             };
@@ -361,9 +369,12 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         // A notebook's cells close with the notebook.
-        if self.session.notebooks.owners.contains_key(&uri)
-            || self.session.documents.remove(&uri).is_none()
-        {
+        if self.session.notebooks.owners.contains_key(&uri) {
+            return;
+        }
+        if self.session.documents.remove(&uri).is_none() {
+            let message = format!("brine: ignored closing {}, which is not open", uri.as_str());
+            self.session.log(MessageType::WARNING, message).await;
             return;
         }
         self.session.submit(Change::Close {
@@ -531,6 +542,13 @@ impl LanguageServer for Backend {
             .session
             .current_diagnostics(&position.text_document.uri)
         else {
+            let uri = &position.text_document.uri;
+            if !self.session.documents.contains_key(uri)
+                && !self.session.published.contains_key(uri)
+            {
+                let message = format!("brine: no hover for {}, which is not open", uri.as_str());
+                self.session.log(MessageType::WARNING, message).await;
+            }
             return Ok(None);
         };
         Ok(crate::hover::hover(&published, position.position))
@@ -538,6 +556,14 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = &params.text_document.uri;
+        if !self.session.documents.contains_key(uri) {
+            let message = format!(
+                "brine: no code actions for {}, which is not open",
+                uri.as_str()
+            );
+            self.session.log(MessageType::WARNING, message).await;
+            return Ok(None);
+        }
         let Some(published) = self.session.current_diagnostics(uri) else {
             return Ok(None);
         };

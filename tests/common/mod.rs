@@ -263,3 +263,58 @@ pub fn brine(args: &[&str], dir: &Path) -> std::process::Output {
         .output()
         .expect("run brine")
 }
+
+/// The diagnostics `brine check` reports for `text` alone in a fresh folder, as `(code, LSP range,
+/// LSP severity, message)` sorted, to compare with what the server published for the same text
+/// ([`summary`]). The text must be ASCII, so that JSON code-point columns are UTF-16 columns.
+pub fn fresh_analysis(text: &str) -> Vec<(String, Value, u64, String)> {
+    assert!(text.is_ascii());
+    let dir = workspace(&[("fresh.py", text)]);
+    let output = brine(
+        &["check", "--output-format", "json", "--exit-zero"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{output:?}");
+    let findings: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let position = |p: &Value| {
+        json!({"line": p["line"].as_u64().unwrap() - 1,
+               "character": p["column"].as_u64().unwrap() - 1})
+    };
+    let mut summary: Vec<_> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let severity = match f["severity"].as_str().unwrap() {
+                "error" => 1,
+                "warning" => 2,
+                _ => 3,
+            };
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                json!({"start": position(&f["range"]["start"]), "end": position(&f["range"]["end"])}),
+                severity,
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    summary.sort_by_key(|s| (s.1.to_string(), s.0.clone(), s.3.clone()));
+    summary
+}
+
+/// Published LSP diagnostics in the form of [`fresh_analysis`].
+pub fn summary(diagnostics: &[Value]) -> Vec<(String, Value, u64, String)> {
+    let mut summary: Vec<_> = diagnostics
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_owned(),
+                d["range"].clone(),
+                d["severity"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    summary.sort_by_key(|s| (s.1.to_string(), s.0.clone(), s.3.clone()));
+    summary
+}

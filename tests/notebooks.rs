@@ -89,3 +89,55 @@ fn fix_rewrites_only_the_fixed_line_of_the_notebook() {
         before.replace("yaml.load(open", "yaml.safe_load(open")
     );
 }
+
+/// IPython syntax as real notebooks write it: `%pip` indented under `if IN_COLAB:`, `%time` around a
+/// load, a `?` at the end of a comment or a string line, `%` starting a continued line. Each used to
+/// hide a finding (the line was blanked, or the cell stopped parsing).
+#[test]
+fn ipython_syntax_hides_no_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let cells = [
+        "IN_COLAB = False\nif IN_COLAB:\n    %pip install torch\n    !pip install \\\n        numpy\nimport torch\n",
+        "%time model = torch.load(\"model.pt\")\n",
+        "state = torch.load(\"state.pt\")  # is this safe?\n",
+        "import pickle\nprompt = \"\"\"What is in it?\n!nothing\"\"\"\nmsg = (\"%s\"\n       % prompt)\nobj = pickle.loads(prompt)\n",
+        "torch.load?\n",
+    ];
+    let notebook = serde_json::json!({
+        "cells": cells
+            .iter()
+            .map(|source| serde_json::json!({"cell_type": "code", "execution_count": null,
+                                             "metadata": {}, "outputs": [], "source": source}))
+            .collect::<Vec<_>>(),
+        "metadata": {"kernelspec": {"language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5
+    });
+    std::fs::write(dir.path().join("colab.ipynb"), notebook.to_string()).unwrap();
+    let output = brine(&["check", "--output-format", "json"], dir.path());
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<(String, u64, u64, u64)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let start = &f["range"]["start"];
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["cell"].as_u64().unwrap(),
+                start["line"].as_u64().unwrap(),
+                start["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("BRN102", 1, 1, 15),
+        ("BRN102", 2, 1, 9),
+        ("BRN101", 3, 6, 7),
+    ];
+    assert_eq!(
+        found,
+        expected.map(|(code, cell, line, column)| (code.to_owned(), cell, line, column)),
+        "{findings:#}"
+    );
+}

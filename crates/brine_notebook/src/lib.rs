@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(notebook.cells[1].index, 2);
         assert!(notebook
             .virtual_text
-            .contains("\n                  \ndata = requests.get"));
+            .contains("\n0                 \ndata = requests.get"));
         assert!(!notebook.virtual_text.contains("pip"));
         let at = notebook.virtual_text.find("pickle.loads").unwrap() as u32;
         let located = notebook.locate(at).unwrap();

@@ -87,6 +87,13 @@ impl ParsedFile {
             new_end_position,
         });
         self.tree = parse_with(&self.text, Some(&self.tree));
+        if self.tree.root_node().has_error() {
+            // tree-sitter's error recovery depends on the old tree: on broken code an incremental
+            // parse can differ from a fresh parse of the same text (found by the incremental_edits
+            // fuzz target). Analysis must not depend on the edit history, so broken code is parsed
+            // again from scratch; valid code keeps the incremental tree, which then equals it.
+            self.tree = parse_with(&self.text, None);
+        }
     }
 
     /// True when the tree contains syntax errors (the analysis still runs on such a tree).

@@ -151,3 +151,96 @@ fn notebook_cells_get_diagnostics_and_code_actions_of_their_own() {
     lsp.notify("exit", Value::Null);
     assert_eq!(lsp.wait_exit(Duration::from_secs(5)), Some(0));
 }
+
+/// A notebook on disk that cannot be read gets one diagnostic on its file, never a crash: invalid
+/// JSON, no `cells`, a `source` that is not text. It goes away when the file is fixed or deleted, and
+/// comes back when the file breaks again.
+#[test]
+fn malformed_notebooks_on_disk_get_one_diagnostic_until_fixed() {
+    let valid = json!({
+        "cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
+                   "source": ["import pickle\n", "obj = pickle.loads(open(\"x.pkl\", \"rb\").read())\n"]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5
+    })
+    .to_string();
+    let dir = workspace(&[
+        ("truncated.ipynb", &valid[..valid.len() / 2]),
+        ("empty.ipynb", "{}"),
+        (
+            "source.ipynb",
+            r#"{"cells": [{"cell_type": "markdown", "source": "Hi"}, {"cell_type": "code", "source": 3}]}"#,
+        ),
+        ("app.py", "import yaml\nyaml.load(open('c.yml'))\n"),
+    ]);
+    let mut lsp = Lsp::spawn();
+    lsp.initialize(dir.path());
+    let truncated = uri(&dir.path().join("truncated.ipynb"));
+    let empty = uri(&dir.path().join("empty.ipynb"));
+    let source = uri(&dir.path().join("source.ipynb"));
+    let expected = [
+        (
+            &truncated,
+            "malformed notebook: invalid JSON: EOF while parsing",
+        ),
+        (&empty, "malformed notebook: no `cells` array"),
+        (
+            &source,
+            "malformed notebook: cell 2 has a `source` that is not a string or a list of strings",
+        ),
+    ];
+    for (uri, message) in expected {
+        let published =
+            lsp.wait_diagnostics(uri, |p| !p["diagnostics"].as_array().unwrap().is_empty());
+        let diagnostics = published["diagnostics"].as_array().unwrap();
+        assert_eq!(diagnostics.len(), 1, "{published:#}");
+        let diagnostic = &diagnostics[0];
+        assert_eq!(
+            diagnostic["range"],
+            json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}})
+        );
+        assert_eq!(diagnostic["source"], "brine");
+        assert_eq!(diagnostic["severity"], 2);
+        let text = diagnostic["message"].as_str().unwrap();
+        assert!(text.starts_with(message), "{text}");
+        assert!(
+            text.ends_with("; brine cannot check this notebook"),
+            "{text}"
+        );
+    }
+    // The rest of the workspace is checked as usual.
+    let app = uri(&dir.path().join("app.py"));
+    lsp.wait_diagnostics(&app, |p| p["diagnostics"][0]["code"] == "BRN104");
+
+    // Fixed on disk: the error is replaced by the notebook's own finding, in its JSON text.
+    std::fs::write(dir.path().join("truncated.ipynb"), &valid).unwrap();
+    // Deleted: its diagnostic is cleared.
+    std::fs::remove_file(dir.path().join("empty.ipynb")).unwrap();
+    lsp.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": truncated, "type": 2}, {"uri": empty, "type": 3}]}),
+    );
+    let published = lsp.wait_diagnostics(&truncated, |p| p["diagnostics"][0]["code"] == "BRN101");
+    assert_eq!(published["diagnostics"].as_array().unwrap().len(), 1);
+    lsp.wait_diagnostics(&empty, |p| p["diagnostics"].as_array().unwrap().is_empty());
+
+    // Broken again: the finding goes, the error comes back.
+    std::fs::write(dir.path().join("truncated.ipynb"), "{\"cells\": [}").unwrap();
+    lsp.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": truncated, "type": 2}]}),
+    );
+    let published = lsp.wait_diagnostics(&truncated, |p| {
+        p["diagnostics"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("malformed notebook: invalid JSON"))
+    });
+    assert_eq!(published["diagnostics"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        lsp.latest[&source]["diagnostics"].as_array().unwrap().len(),
+        1
+    );
+
+    lsp.request("shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    assert_eq!(lsp.wait_exit(Duration::from_secs(5)), Some(0));
+}

@@ -173,6 +173,22 @@ pub fn config_error_diagnostic(
     }
 }
 
+/// The one diagnostic of a notebook on disk that cannot be read (`malformed notebook: invalid JSON:
+/// ...`, as `brine check` says it), at the start of the file.
+pub fn file_error_diagnostic(message: &str) -> Diagnostic {
+    Diagnostic {
+        range: Range::new(Position::new(0, 0), Position::new(0, 0)),
+        severity: Some(DiagnosticSeverity::WARNING),
+        code: None,
+        code_description: None,
+        source: Some(SOURCE.to_owned()),
+        message: format!("{message}; brine cannot check this notebook"),
+        related_information: None,
+        tags: None,
+        data: None,
+    }
+}
+
 /// The range of the last component of a dotted key (`tool.brine.select` -> `select`) where it starts
 /// a line, as TOML keys do.
 fn key_range(key: &str, text: &str) -> Option<TextRange> {

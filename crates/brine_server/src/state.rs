@@ -56,6 +56,11 @@ pub(crate) struct State {
     pub(crate) config_errors: BTreeMap<PathBuf, ConfigError>,
     /// Configuration files whose errors were last reported.
     pub(crate) published_config: BTreeSet<PathBuf>,
+    /// Walked notebooks that could not be read (invalid JSON, no `cells`, a `source` that is not
+    /// text, too large), with the reason: each is shown as one diagnostic on its file.
+    pub(crate) notebook_errors: BTreeMap<PathBuf, String>,
+    /// Notebooks whose error was last reported.
+    pub(crate) published_notebook_errors: BTreeSet<PathBuf>,
     pub(crate) entries: Vec<Entry>,
     pub(crate) ids: HashMap<FileKey, FileId>,
     pub(crate) workspace: Workspace,
@@ -63,6 +68,7 @@ pub(crate) struct State {
     pub(crate) dirty: BTreeSet<FileId>,
     /// True until a complete check of the workspace succeeds after a change.
     pub(crate) stale: bool,
+    /// Configuration errors or unreadable notebooks changed: their diagnostics are published again.
     pub(crate) config_dirty: bool,
     /// URIs that left the workspace and still need their diagnostics cleared.
     pub(crate) pending_cleared: Vec<Uri>,
@@ -162,6 +168,7 @@ impl State {
                 } else if index::is_source_file(&path) {
                     let known = self.disk.contains_key(&path);
                     if deleted {
+                        self.set_notebook_error(&path, None);
                         if self.disk.remove(&path).is_some()
                             && !self.open.contains_key(&FileKey::Path(path))
                         {
@@ -186,7 +193,9 @@ impl State {
     /// it open.
     fn reread(&mut self, path: &Path, effects: &mut Effects, logs: &mut Vec<String>) {
         let key = FileKey::Path(path.to_path_buf());
-        match index::read_file(path) {
+        let read = index::read_file(path);
+        self.set_notebook_error(path, read.as_ref().err());
+        match read {
             // An artifact's finding lives in its entry, made by a rebuild.
             Ok(file) if brine_workspace::is_artifact(path) => {
                 if let Some(entry) = self.disk.get_mut(path) {
@@ -278,7 +287,11 @@ impl State {
                 path
             })
             .collect();
+        let notebook_errors = self.notebook_errors.clone();
+        self.notebook_errors
+            .retain(|path, _| settings_of.contains_key(path));
         for (path, result) in index::read_files(paths, progress) {
+            self.set_notebook_error(&path, result.as_ref().err());
             match result {
                 Ok(file) => {
                     let settings = settings_of
@@ -290,7 +303,10 @@ impl State {
             }
         }
         self.directories = walk.directories;
-        if walk.config_errors != self.config_errors || !walk.config_errors.is_empty() {
+        if walk.config_errors != self.config_errors
+            || !walk.config_errors.is_empty()
+            || notebook_errors != self.notebook_errors
+        {
             self.config_dirty = true;
         }
         self.config_errors = walk.config_errors;
@@ -299,6 +315,20 @@ impl State {
             .store(self.disk.len(), std::sync::atomic::Ordering::Release);
         self.resolver = Some(resolver);
         self.hf_cache_dirs = brine_workspace::hf_cache::cache_dirs();
+    }
+
+    /// Records why a notebook on disk could not be read (`None`: it can be, or it is gone); a change
+    /// makes the diagnostics of configuration and notebook errors be published again.
+    fn set_notebook_error(&mut self, path: &Path, error: Option<&String>) {
+        let changed = match error {
+            Some(message) if index::is_notebook(path) => {
+                self.notebook_errors
+                    .insert(path.to_path_buf(), message.clone())
+                    != Some(message.clone())
+            }
+            _ => self.notebook_errors.remove(path).is_some(),
+        };
+        self.config_dirty |= changed;
     }
 
     /// Builds the workspace again from the disk files and the open documents.
@@ -482,7 +512,8 @@ impl State {
         }
     }
 
-    /// Diagnostics for configuration files with errors, and the files whose errors went away.
+    /// Diagnostics for configuration files with errors and for notebooks that could not be read, and
+    /// the files whose errors went away.
     pub(crate) fn config_diagnostics(&mut self) -> (Vec<FileDiagnostics>, Vec<Uri>) {
         let mut files = Vec::new();
         for (path, error) in &self.config_errors {
@@ -501,12 +532,28 @@ impl State {
             });
         }
         let now: BTreeSet<PathBuf> = self.config_errors.keys().cloned().collect();
-        let cleared = self
+        let mut cleared: Vec<Uri> = self
             .published_config
             .difference(&now)
             .filter_map(|path| index::path_to_uri(path))
             .collect();
         self.published_config = now;
+        for (path, message) in &self.notebook_errors {
+            if let Some(uri) = index::path_to_uri(path) {
+                files.push(FileDiagnostics {
+                    uri,
+                    version: None,
+                    diagnostics: vec![diagnostics::file_error_diagnostic(message)],
+                });
+            }
+        }
+        let now: BTreeSet<PathBuf> = self.notebook_errors.keys().cloned().collect();
+        cleared.extend(
+            self.published_notebook_errors
+                .difference(&now)
+                .filter_map(|path| index::path_to_uri(path)),
+        );
+        self.published_notebook_errors = now;
         (files, cleared)
     }
 }

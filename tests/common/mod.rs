@@ -264,12 +264,23 @@ pub fn brine(args: &[&str], dir: &Path) -> std::process::Output {
         .expect("run brine")
 }
 
-/// The diagnostics `brine check` reports for `text` alone in a fresh folder, as `(code, LSP range,
-/// LSP severity, message)` sorted, to compare with what the server published for the same text
-/// ([`summary`]). The text must be ASCII, so that JSON code-point columns are UTF-16 columns.
-pub fn fresh_analysis(text: &str) -> Vec<(String, Value, u64, String)> {
-    assert!(text.is_ascii());
-    let dir = workspace(&[("fresh.py", text)]);
+/// A diagnostic as `(code, LSP range, LSP severity, message)`, to compare the server with `brine check`.
+pub type Summary = Vec<(String, Value, u64, String)>;
+
+/// The diagnostics `brine check` reports for `text` alone in a fresh folder, sorted, to compare with
+/// what the server published for the same text ([`summary`]). The text must be ASCII, so that JSON
+/// code-point columns are UTF-16 columns.
+pub fn fresh_analysis(text: &str) -> Summary {
+    fresh_analyses(&[text]).remove(0)
+}
+
+/// [`fresh_analysis`] of each text, checked at once as files that do not import each other.
+pub fn fresh_analyses(texts: &[&str]) -> Vec<Summary> {
+    let dir = workspace(&[]);
+    for (i, text) in texts.iter().enumerate() {
+        assert!(text.is_ascii());
+        std::fs::write(dir.path().join(format!("t{i}.py")), text).unwrap();
+    }
     let output = brine(
         &["check", "--output-format", "json", "--exit-zero"],
         dir.path(),
@@ -280,30 +291,30 @@ pub fn fresh_analysis(text: &str) -> Vec<(String, Value, u64, String)> {
         json!({"line": p["line"].as_u64().unwrap() - 1,
                "character": p["column"].as_u64().unwrap() - 1})
     };
-    let mut summary: Vec<_> = findings
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let severity = match f["severity"].as_str().unwrap() {
-                "error" => 1,
-                "warning" => 2,
-                _ => 3,
-            };
-            (
-                f["code"].as_str().unwrap().to_owned(),
-                json!({"start": position(&f["range"]["start"]), "end": position(&f["range"]["end"])}),
-                severity,
-                f["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    summary.sort_by_key(|s| (s.1.to_string(), s.0.clone(), s.3.clone()));
-    summary
+    let mut summaries = vec![Summary::new(); texts.len()];
+    for f in findings.as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let i: usize = path[1..path.len() - 3].parse().unwrap();
+        let severity = match f["severity"].as_str().unwrap() {
+            "error" => 1,
+            "warning" => 2,
+            _ => 3,
+        };
+        summaries[i].push((
+            f["code"].as_str().unwrap().to_owned(),
+            json!({"start": position(&f["range"]["start"]), "end": position(&f["range"]["end"])}),
+            severity,
+            f["message"].as_str().unwrap().to_owned(),
+        ));
+    }
+    for summary in &mut summaries {
+        summary.sort_by_key(|s| (s.1.to_string(), s.0.clone(), s.3.clone()));
+    }
+    summaries
 }
 
 /// Published LSP diagnostics in the form of [`fresh_analysis`].
-pub fn summary(diagnostics: &[Value]) -> Vec<(String, Value, u64, String)> {
+pub fn summary(diagnostics: &[Value]) -> Summary {
     let mut summary: Vec<_> = diagnostics
         .iter()
         .map(|d| {

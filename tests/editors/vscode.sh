@@ -7,6 +7,10 @@
 #   BRINE_CODE_SERVER=0 bash tests/editors/vscode.sh   # build + package only
 #   UPDATE_SCREENSHOT=1 bash tests/editors/vscode.sh   # also copy the quick-fix screenshot to
 #                                                      # editors/vscode/images/screenshot.png
+#   BRINE_E2E_NOTEBOOKS="a.ipynb dir/b.ipynb" bash tests/editors/vscode.sh
+#       # instead of the test workspace, a folder with only these notebooks: each is opened in the
+#       # notebook editor and its problems compared with `brine check` (real notebooks: see
+#       # scripts/fetch_notebooks.sh)
 #
 # brine: $BRINE, else the newer of target/{debug,release}/brine, put on PATH for code-server as a
 # user who ran `cargo install` has it. The npm tools are installed from the lockfiles in
@@ -130,7 +134,16 @@ mkdir -p "$WORK/home/.cargo/bin" "$WORK/user-data/User" "$WORK/extensions"
 # server takes the extension host's environment from a login shell.
 ln -s "$BRINE_BIN" "$WORK/home/.cargo/bin/brine"
 printf 'export PATH="$HOME/.cargo/bin:$PATH"\n' >"$WORK/home/.profile"
-cp -R "$ROOT/tests/editors/workspace" "$WORK/ws"
+NOTEBOOKS_ONLY=""
+if [ -n "${BRINE_E2E_NOTEBOOKS:-}" ]; then
+  mkdir -p "$WORK/ws"
+  for notebook in $BRINE_E2E_NOTEBOOKS; do
+    cp "$notebook" "$WORK/ws/"
+    NOTEBOOKS_ONLY="$NOTEBOOKS_ONLY $(basename "$notebook")"
+  done
+else
+  cp -R "$ROOT/tests/editors/workspace" "$WORK/ws"
+fi
 cat >"$WORK/user-data/User/settings.json" <<'EOF'
 {
   "telemetry.telemetryLevel": "off",
@@ -184,8 +197,8 @@ export PORT CS_PID
 run_stage "code-server listening on 127.0.0.1:$PORT" 150 bash "$0" --stage wait_ready "$WORK"
 
 TOOLS_DIR="$TOOLS/vscode-e2e" CODE_SERVER_URL="http://127.0.0.1:$PORT" WORKSPACE="$WORK/ws" \
-  ARTIFACTS="$ARTIFACTS" \
-  run_stage "VS Code end-to-end: Problems panel, quick fix, restart, settings, missing binary" 600 \
+  ARTIFACTS="$ARTIFACTS" BRINE="$BRINE_BIN" NOTEBOOKS_ONLY="$NOTEBOOKS_ONLY" \
+  run_stage "VS Code end-to-end: Problems panel, quick fix, notebook, restart, settings, missing binary" 600 \
   "$NODE24_BIN/node" "$ROOT/tests/editors/vscode_e2e.mjs"
 
 if [ "${UPDATE_SCREENSHOT:-0}" = "1" ] && [ -f "$ARTIFACTS/screenshot-path.txt" ]; then

@@ -1,17 +1,23 @@
 // Drives a real VS Code (code-server, offline) in headless Chromium with playwright-core; run by
 // tests/editors/vscode.sh, which starts code-server with the packaged extension installed.
 //
-//   node vscode_e2e.mjs  (environment: TOOLS_DIR, CODE_SERVER_URL, WORKSPACE, ARTIFACTS)
+//   node vscode_e2e.mjs  (environment: TOOLS_DIR, CODE_SERVER_URL, WORKSPACE, ARTIFACTS, BRINE)
+//   NOTEBOOKS_ONLY="a.ipynb b.ipynb" node vscode_e2e.mjs  (only compares those notebooks)
 //
 // Opens the workspace, opens app.py, sees BRN102 in the Problems panel (and cache.py's
 // BRN101, from the workspace index), applies the quick fix "Add `weights_only=True`" from the
 // Ctrl+. menu, sees BRN102 go away and the saved file fixed; saves config.py with
-// `source.fixAll.brine` in editor.codeActionsOnSave and sees yaml.load fixed; runs "brine: Restart Server" and sees
+// `source.fixAll.brine` in editor.codeActionsOnSave and sees yaml.load fixed; opens explore.ipynb in
+// the notebook editor (a request in cell 1, a markdown cell, magics and `pickle.loads` in cell 3,
+// `np.load(allow_pickle=True)` in cell 4) and sees per-cell problems equal to what `brine check`
+// reports (code, cell, line, column, severity), applies the quick fix in cell 4 and saves the
+// notebook, which `brine check` then finds fixed; runs "brine: Restart Server" and sees
 // the indexing status bar item (after adding a few thousand files, so that indexing lasts long
 // enough to be seen); finds the brine settings in the Settings editor, points
 // `brine.path` at a missing binary there and sees the error that names the setting. Screenshots go
 // to ARTIFACTS.
 
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +33,10 @@ const TOOLS_DIR = env("TOOLS_DIR");
 const URL_BASE = env("CODE_SERVER_URL");
 const WORKSPACE = env("WORKSPACE");
 const ARTIFACTS = env("ARTIFACTS");
+const BRINE = env("BRINE");
+// Only these notebooks (paths relative to the workspace, separated by spaces), compared with `brine
+// check`: the rest of the test is skipped.
+const NOTEBOOKS_ONLY = (process.env.NOTEBOOKS_ONLY ?? "").split(" ").filter((path) => path);
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const WAIT = Number(process.env.BRINE_VSCODE_WAIT_MS ?? 60000);
 const TITLE = "Add `weights_only=True`";
@@ -110,6 +120,129 @@ async function runCommand(title) {
 
 const problemRows = page.locator(".markers-panel .monaco-list-row");
 const problemRow = (code) => problemRows.filter({ hasText: code });
+
+/** `brine check --output-format json` of one notebook: `code cell N line:column severity`, sorted. */
+function brineCheck(notebook) {
+  const output = execFileSync(BRINE, ["check", "--output-format", "json", "--exit-zero", notebook], {
+    cwd: WORKSPACE,
+    encoding: "utf8",
+  });
+  return JSON.parse(output)
+    .map((f) => `${f.code} cell ${f.cell + 1} ${f.range.start.line}:${f.range.start.column} ${f.severity}`)
+    .sort();
+}
+
+/**
+ * The problems the Problems panel lists for one file (the group whose header names it), as the row
+ * elements with `code`, `line:column` and severity; related-information rows are left out.
+ */
+async function problemsOf(name) {
+  const found = [];
+  let inGroup = false;
+  for (const row of await problemRows.all()) {
+    const label = (await row.getAttribute("aria-label").catch(() => null)) ?? "";
+    const header = /^\d+ problems? in file (.*) of folder/.exec(label);
+    if (header) {
+      inGroup = header[1] === name;
+      continue;
+    }
+    const severity = /^(Error|Warning|Info):/.exec(label);
+    if (!inGroup || !severity) {
+      continue;
+    }
+    const text = await row.innerText();
+    const code = /BRN\d+/.exec(text)?.[0];
+    const position = /\[Ln (\d+), Col (\d+)\]/.exec(text);
+    if (code && position) {
+      found.push({ row, key: `${code} ${position[1]}:${position[2]} ${severity[1].toLowerCase()}` });
+    }
+  }
+  return found;
+}
+
+/**
+ * Opens `notebook` in the notebook editor (built-in ipynb support, no kernel), waits until the Problems
+ * panel lists exactly what `brine check` reports for it, in cell positions, then clicks every problem
+ * and reads the cell it reveals ("Cell N of M" in the status bar): the panel's `code cell line:column
+ * severity` must equal `brine check`'s. Returns the comparison as text.
+ */
+async function compareNotebook(notebook) {
+  const expected = brineCheck(notebook);
+  const name = notebook.split("/").pop();
+  // Open the file from Quick Open: the notebook editor is the default for .ipynb.
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: WAIT });
+  await input.fill(notebook);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first()
+    .waitFor({ state: "visible", timeout: WAIT });
+  await input.press("Enter");
+  await page.locator(".notebook-editor .cell-editor-container").first()
+    .waitFor({ state: "visible", timeout: WAIT });
+  await runCommand("View: Focus Problems");
+  // Until the cells' diagnostics replace the ones on the notebook's JSON text.
+  const withoutCell = expected.map((key) => key.replace(/ cell \d+/, "")).sort();
+  const deadline = Date.now() + WAIT;
+  let listed = [];
+  for (;;) {
+    listed = (await problemsOf(name)).map((problem) => problem.key).sort();
+    if (JSON.stringify(listed) === JSON.stringify(withoutCell)) {
+      break;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${name}: the Problems panel lists ${JSON.stringify(listed)}, brine check ${JSON.stringify(expected)}`);
+    }
+    await page.waitForTimeout(250);
+  }
+  const shown = [];
+  const problems = await problemsOf(name);
+  for (const [index, problem] of problems.entries()) {
+    await problem.row.click();
+    // The notebook reveals the cell and the status bar names it: read it until it holds still.
+    const cellItem = page.locator(".statusbar-item", { hasText: /^Cell \d+ of \d+$/ }).first();
+    await cellItem.waitFor({ state: "visible", timeout: WAIT });
+    let cell = "";
+    for (let read = 0; read < 20; read += 1) {
+      await page.waitForTimeout(index === 0 && read === 0 ? 1000 : 300);
+      const now = /Cell (\d+) of/.exec(await cellItem.innerText())?.[1] ?? "";
+      if (now === cell) {
+        break;
+      }
+      cell = now;
+    }
+    const [code, position, severity] = problem.key.split(" ");
+    shown.push(`${code} cell ${cell} ${position} ${severity}`);
+  }
+  shown.sort();
+  const table = expected
+    .map((key, i) => `  brine check: ${key.padEnd(34)} VS Code: ${shown[i] ?? "-"}`)
+    .join("\n");
+  if (JSON.stringify(shown) !== JSON.stringify(expected)) {
+    throw new Error(`${name}: the editor differs from brine check:\n${table}\n  VS Code: ${JSON.stringify(shown)}`);
+  }
+  return `${name}: ${expected.length} findings, the same in VS Code and brine check\n${table}`;
+}
+
+if (NOTEBOOKS_ONLY.length > 0) {
+  await check("the workbench with the notebooks", async () => {
+    await page.goto(`${URL_BASE}/?folder=${encodeURIComponent(WORKSPACE)}`, { timeout: WAIT });
+    await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: WAIT });
+    await page.locator(".explorer-folders-view .monaco-list-row").first()
+      .waitFor({ state: "visible", timeout: WAIT });
+    // Let the extension host register the notebook serializer and start brine.
+    await page.waitForTimeout(5000);
+  });
+  for (const notebook of NOTEBOOKS_ONLY) {
+    await check(`${notebook}: the notebook's problems match brine check`, async () => {
+      log(await compareNotebook(notebook));
+    });
+    await shot(notebook.split("/").pop().replace(/\W+/g, "-"));
+    await runCommand("View: Close All Editors");
+  }
+  await browser.close();
+  log("PASS: notebooks in VS Code (code-server) match brine check");
+  process.exit(0);
+}
 
 await check("the workbench with the workspace", async () => {
   await page.goto(`${URL_BASE}/?folder=${encodeURIComponent(WORKSPACE)}`, { timeout: WAIT });
@@ -235,6 +368,67 @@ await check("source.fixAll.brine on save (editor.codeActionsOnSave) fixes config
   log(`config.py line 8: ${onDisk().split("\n")[7].trim()}`);
   await problemRow("BRN104").first().waitFor({ state: "detached", timeout: WAIT });
 });
+
+await check("explore.ipynb as a notebook: per-cell problems the same as brine check's", async () => {
+  log(await compareNotebook("explore.ipynb"));
+});
+await shot("notebook-problems");
+
+const NOTEBOOK_FIX = "Replace with `allow_pickle=False`";
+await check(`the quick fix "${NOTEBOOK_FIX}" in a notebook cell`, async () => {
+  // The cursor onto `np.load` in cell 4 (line 3, column 14).
+  await page.locator(".notebook-editor .cell-editor-container .view-line", { hasText: "np.load(" }).first().click();
+  await page.locator(".notebook-editor .cell-editor-container .monaco-editor.focused").waitFor({ timeout: WAIT });
+  await page.keyboard.press("Home");
+  for (let i = 0; i < 13; i += 1) {
+    await page.keyboard.press("ArrowRight");
+  }
+  const item = page.locator(".action-widget .monaco-list-row", { hasText: NOTEBOOK_FIX }).first();
+  for (let attempt = 1; ; attempt += 1) {
+    await page.keyboard.press("Control+.");
+    try {
+      await item.waitFor({ state: "visible", timeout: attempt < 3 ? 5000 : WAIT });
+      break;
+    } catch (error) {
+      if (attempt >= 3) {
+        throw error;
+      }
+      log(`no quick fix menu in the cell after Ctrl+. (attempt ${attempt}); again`);
+      await page.keyboard.press("Escape");
+    }
+  }
+  await item.hover();
+  const titles = await page.locator(".action-widget .monaco-list-row").allInnerTexts();
+  log(`quick fixes in the cell: ${titles.map((t) => t.trim()).filter((t) => t).join(" | ")}`);
+});
+await shot("notebook-quick-fix");
+
+await check("the cell fixed, BRN103 gone, the notebook saved as brine check sees it", async () => {
+  await page.locator(".action-widget .monaco-list-row", { hasText: NOTEBOOK_FIX }).first().click();
+  await page.locator(".notebook-editor .view-lines", { hasText: "allow_pickle=False" })
+    .waitFor({ state: "visible", timeout: WAIT });
+  const deadline = Date.now() + WAIT;
+  for (let tick = 0; ; tick += 1) {
+    if (tick % 50 === 0) {
+      await page.keyboard.press("Control+S");
+    }
+    const text = readFileSync(join(WORKSPACE, "explore.ipynb"), "utf8");
+    if (text.includes("allow_pickle=False")) {
+      JSON.parse(text);
+      break;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`explore.ipynb on disk:\n${text}`);
+    }
+    await page.waitForTimeout(100);
+  }
+  const saved = brineCheck("explore.ipynb");
+  if (saved.some((key) => key.startsWith("BRN103")) || saved.length !== 1) {
+    throw new Error(`brine check after the fix: ${JSON.stringify(saved)}`);
+  }
+  log(await compareNotebook("explore.ipynb"));
+});
+await shot("notebook-fixed");
 
 await check('"brine: Restart Server" and the indexing status bar item', async () => {
   // Enough files that indexing lasts a moment: the status bar item shows while it does.

@@ -1,5 +1,5 @@
-// The brine extension: starts `brine server --stdio` for Python files and workspace folders, passes
-// the `brine.*` settings to it, shows indexing progress in the status bar, and offers
+// The brine extension: starts `brine server --stdio` for Python files, Jupyter notebooks and workspace
+// folders, passes the `brine.*` settings to it, shows indexing progress in the status bar, and offers
 // "brine: Restart Server" and "brine: Show Logs".
 
 import * as vscode from "vscode";
@@ -134,7 +134,13 @@ class BrineExtension implements vscode.Disposable {
       options: { cwd: folder?.scheme === "file" ? folder.fsPath : undefined },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: "file", language: "python" }],
+      // Python files, and the Python cells of Jupyter notebooks (`vscode-notebook-cell:` documents).
+      // The cells are synchronized as notebook documents (the server's `notebookDocumentSync`); the
+      // selector is what makes the client ask for code actions and hovers in them.
+      documentSelector: [
+        { scheme: "file", language: "python" },
+        { notebook: "jupyter-notebook", language: "python" },
+      ],
       initializationOptions: serverSettings(readSettings()),
       outputChannel: this.output,
       traceOutputChannel: this.output,

@@ -163,6 +163,7 @@ cat >"$WORK/user-data/User/settings.json" <<'EOF'
   "window.restoreWindows": "none",
   "editor.minimap.enabled": false,
   "workbench.colorTheme": "Default Dark Modern",
+  "brine.trace.server": "messages",
   "[python]": {
     "editor.codeActionsOnSave": { "source.fixAll.brine": "explicit" }
   }

@@ -8,10 +8,15 @@
 //! followed to the function's call sites in the workspace, hop by hop (bounded), until a source is
 //! found or the callers run out. Recursion (mutually recursive functions across modules) is cut by an
 //! in-progress set, so the search always terminates.
+//!
+//! Each expression's reaches are computed once per search (`done`), so code that uses a value many
+//! times (`x1 = (x0, x0)`, `x2 = (x1, x1)`, ...) costs linear, not exponential, time. Only answers
+//! computed without a cut (a cycle, the depth bound or the work budget) are kept: a cut answer
+//! depends on where the search came from, a complete one does not.
 
 pub mod library;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use brine_facts::{
     BindingKind, CallId, Expr, ExprId, FStringPart, FileFacts, FunctionId, ParamKind, ScopeId,
@@ -29,6 +34,9 @@ const MAX_DEPTH: u32 = 48;
 const MAX_HOPS: u32 = 6;
 /// Reaches kept per expression.
 const MAX_REACHES: usize = 8;
+/// Expressions one search may visit; past it the search gives up on what is left (a cut), so even
+/// pathological code finishes in bounded time.
+const MAX_VISITS: u32 = 200_000;
 
 /// One location on a taint path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +87,11 @@ pub struct TaintSearch<'r, 'w> {
     resolver: &'r mut Resolver<'w>,
     options: &'r CheckOptions,
     in_progress: HashSet<(FileId, ExprId)>,
+    /// Complete answers, with whether computing them met a digest check.
+    done: HashMap<(FileId, ExprId), (Vec<Reach>, bool)>,
+    /// Times an answer was cut short; an answer computed while this stayed put is complete.
+    cuts: u32,
+    visits: u32,
     depth: u32,
     verified: bool,
 }
@@ -89,6 +102,9 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
             resolver,
             options,
             in_progress: HashSet::new(),
+            done: HashMap::new(),
+            cuts: 0,
+            visits: 0,
             depth: 0,
             verified: false,
         }
@@ -222,14 +238,31 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
 
     /// Sources and parameters that flow into `expr`.
     fn reaches(&mut self, file: FileId, expr: ExprId) -> Vec<Reach> {
-        if self.depth >= MAX_DEPTH || !self.in_progress.insert((file, expr)) {
+        if let Some((reaches, verified)) = self.done.get(&(file, expr)) {
+            self.verified |= *verified;
+            return reaches.clone();
+        }
+        if self.depth >= MAX_DEPTH
+            || self.visits >= MAX_VISITS
+            || !self.in_progress.insert((file, expr))
+        {
+            self.cuts += 1;
             return Vec::new();
         }
+        self.visits += 1;
         self.depth += 1;
+        let (cuts_before, verified_before) = (self.cuts, self.verified);
+        self.verified = false;
         let mut reaches = self.reaches_uncached(file, expr);
+        reaches.truncate(MAX_REACHES);
+        let verified_here = self.verified;
+        self.verified |= verified_before;
         self.depth -= 1;
         self.in_progress.remove(&(file, expr));
-        reaches.truncate(MAX_REACHES);
+        if self.cuts == cuts_before {
+            self.done
+                .insert((file, expr), (reaches.clone(), verified_here));
+        }
         reaches
     }
 

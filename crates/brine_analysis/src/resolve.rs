@@ -728,19 +728,27 @@ impl<'w> Resolver<'w> {
 
     /// Calls in the workspace that call `function` (directly, as a method, or as a constructor
     /// for `__init__`), with whether the call supplies the first parameter implicitly.
+    ///
+    /// The search is a computation of its own: it starts from an empty in-progress set at depth 0
+    /// and runs in shallow mode, whose keys are separate from the caller's, so no cut inside it
+    /// depends on where it was asked from. Its answer is therefore always cached, even when cycles
+    /// among the call sites cut parts of it short (as they would from any starting point).
     pub fn call_sites(&mut self, file: FileId, function: FunctionId) -> Arc<Vec<CallSite>> {
         if let Some((cached, deps)) = self.workspace.cached_call_sites(file, function) {
             self.note_all(&deps);
             return cached;
         }
-        let cuts_before = self.cuts;
+        let outer_progress = std::mem::take(&mut self.in_progress);
+        let outer_depth = std::mem::replace(&mut self.depth, 0);
+        let outer_cuts = self.cuts;
         let was_shallow = std::mem::replace(&mut self.shallow, true);
         let (sites, deps) = self.tracked(|this| Arc::new(this.find_call_sites(file, function)));
         self.shallow = was_shallow;
-        if self.cuts == cuts_before {
-            self.workspace
-                .cache_call_sites(file, function, sites.clone(), deps);
-        }
+        self.in_progress = outer_progress;
+        self.depth = outer_depth;
+        self.cuts = outer_cuts;
+        self.workspace
+            .cache_call_sites(file, function, sites.clone(), deps);
         sites
     }
 

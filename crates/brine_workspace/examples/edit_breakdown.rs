@@ -25,7 +25,10 @@ fn main() {
             (rel.to_string_lossy().into_owned(), f.facts.clone())
         })
         .collect();
+    eprintln!("after check_paths: {}", rss());
+    drop(outcome);
     let mut ws = Workspace::new(files, []);
+    eprintln!("workspace of facts: {}", rss());
     let id = ws.file_id(target).expect("target in workspace");
     let options = CheckOptions::default();
     let t = Instant::now();
@@ -33,7 +36,12 @@ fn main() {
     for &i in &ids {
         check_file(&ws, i, &options);
     }
-    eprintln!("warm full check: {:?}", t.elapsed());
+    eprintln!(
+        "warm full check: {:?}, {} cached, {}",
+        t.elapsed(),
+        ws.cached_results(),
+        rss()
+    );
     let warm_rounds: usize = std::env::var("WARM_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -79,4 +87,17 @@ fn main() {
             t1 - t0, t2 - t1, t3 - t2, t4 - t3
         );
     }
+}
+
+/// Resident memory of this process, from /proc (Linux only; this is a diagnostic tool).
+fn rss() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: ?");
+    line.split_whitespace()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

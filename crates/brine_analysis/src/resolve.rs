@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::value::{Value, ValueSet};
-use crate::workspace::{FileId, Workspace};
+use crate::workspace::{CallTarget, FileId, Workspace};
 
 /// Something a cached result was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -761,11 +761,9 @@ impl<'w> Resolver<'w> {
             _ => (data.name.clone(), None),
         };
         let mut sites = Vec::new();
-        // A new call of this name anywhere changes the answer.
-        self.note(Dep::CallsNamed(name.clone()));
-        for &(site_file, call) in self.workspace.calls_named(&name) {
+        for (site_file, call, callees) in self.call_targets(&name).iter() {
+            let (site_file, call) = (*site_file, *call);
             let callee = self.facts(site_file).call(call).callee;
-            let callees = self.eval(site_file, callee);
             let calls_it = callees.iter().any(|value| match (value, constructor_of) {
                 (Value::Function(f, id), None) => *f == file && *id == function,
                 (Value::Class(f, class), Some(target)) => *f == file && *class == target,
@@ -779,6 +777,31 @@ impl<'w> Resolver<'w> {
             sites.push((site_file, call, implicit_first));
         }
         sites
+    }
+
+    /// Every call of `name` in the workspace with what its callee resolves to, computed once per
+    /// name (part of a call-site search, so in shallow mode from an empty in-progress set: always
+    /// cached).
+    fn call_targets(&mut self, name: &str) -> Arc<[CallTarget]> {
+        if let Some((cached, deps)) = self.workspace.cached_call_targets(name) {
+            self.note_all(&deps);
+            return cached;
+        }
+        debug_assert!(self.shallow && self.in_progress.is_empty());
+        let (targets, deps) = self.tracked(|this| {
+            // A new call of this name anywhere changes the answer.
+            this.note(Dep::CallsNamed(name.into()));
+            let calls = this.workspace.calls_named(name);
+            let mut targets = Vec::with_capacity(calls.len());
+            for &(site_file, call) in calls {
+                let callee = this.facts(site_file).call(call).callee;
+                targets.push((site_file, call, this.eval(site_file, callee)));
+            }
+            Arc::<[CallTarget]>::from(targets)
+        });
+        self.workspace
+            .cache_call_targets(name, targets.clone(), deps);
+        targets
     }
 
     /// True when `callee` is `obj.method` with `obj` an instance (or `cls`/`super()`), so Python

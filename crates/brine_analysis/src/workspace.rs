@@ -73,7 +73,13 @@ pub struct Workspace {
     resolved: DashMap<(Key, bool), Cached<ValueSet>, FxBuildHasher>,
     /// Call sites per function, shared the same way.
     call_sites: DashMap<(FileId, FunctionId), Cached<Arc<Vec<CallSite>>>, FxBuildHasher>,
+    /// What the callee of each call of a name resolves to, shared by every function of that name
+    /// (transformers has hundreds of `_init_weights`; their call sites are the same calls).
+    call_targets: DashMap<Box<str>, Cached<Arc<[CallTarget]>>, FxBuildHasher>,
 }
+
+/// A call of some name, with the values its callee resolves to (in shallow mode).
+pub(crate) type CallTarget = (FileId, CallId, ValueSet);
 
 impl Workspace {
     /// Builds a workspace from `(relative path, facts)` pairs and the workspace's directories.
@@ -169,6 +175,7 @@ impl Workspace {
         };
         self.resolved.retain(|_, (_, deps)| !stale(deps));
         self.call_sites.retain(|_, (_, deps)| !stale(deps));
+        self.call_targets.retain(|_, (_, deps)| !stale(deps));
     }
 
     /// Marks a file as a notebook: `cells` holds each code cell's first line and index in the notebook.
@@ -274,9 +281,22 @@ impl Workspace {
         self.call_sites.insert((file, function), (sites, deps));
     }
 
+    pub(crate) fn cached_call_targets(&self, name: &str) -> Option<Cached<Arc<[CallTarget]>>> {
+        self.call_targets.get(name).map(|entry| entry.clone())
+    }
+
+    pub(crate) fn cache_call_targets(
+        &self,
+        name: &str,
+        targets: Arc<[CallTarget]>,
+        deps: Arc<[Dep]>,
+    ) {
+        self.call_targets.insert(name.into(), (targets, deps));
+    }
+
     /// How many resolution results are cached (for tests and statistics).
     pub fn cached_results(&self) -> usize {
-        self.resolved.len() + self.call_sites.len()
+        self.resolved.len() + self.call_sites.len() + self.call_targets.len()
     }
 
     /// Calls anywhere in the workspace whose callee's last name is `name`.

@@ -59,7 +59,11 @@ fn main() {
     let offset = text.find("\ndef ").unwrap() as u32 + 1;
     let offset = offset + text[offset as usize..].find('\n').unwrap() as u32 + 5;
     let mut parsed = ParsedFile::parse(text);
-    for round in 0..6 {
+    let edit_rounds: usize = std::env::var("EDIT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    for round in 0..edit_rounds {
         let t0 = Instant::now();
         let edit = if round % 2 == 0 {
             TextEdit {

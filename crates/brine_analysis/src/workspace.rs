@@ -2,6 +2,7 @@
 //!
 //! Built from inputs the caller already has (paths and facts); no file is read here.
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use brine_facts::{CallId, FileFacts, FunctionId};
@@ -13,6 +14,36 @@ use crate::value::ValueSet;
 
 /// A cached resolution result with what it was computed from.
 pub(crate) type Cached<T> = (T, Arc<[Dep]>);
+
+/// A cache entry: the result, its dependencies, and a one-word summary of them ([`dep_mask`]) so
+/// that invalidation can skip most entries without reading their dependency lists.
+#[derive(Debug)]
+struct Entry<T> {
+    value: T,
+    deps: Arc<[Dep]>,
+    mask: u64,
+}
+
+impl<T: Clone> Entry<T> {
+    fn new(value: T, deps: Arc<[Dep]>) -> Self {
+        let mask = deps.iter().fold(0, |mask, dep| mask | dep_bit(dep));
+        Entry { value, deps, mask }
+    }
+
+    fn cached(&self) -> Cached<T> {
+        (self.value.clone(), self.deps.clone())
+    }
+}
+
+/// One bit per dependency (files and names share 63 bits by hashing; `Anything` has the last bit).
+/// Two entries with disjoint masks cannot share a dependency.
+fn dep_bit(dep: &Dep) -> u64 {
+    match dep {
+        Dep::File(file) => 1 << (file.0 % 63),
+        Dep::CallsNamed(name) => 1 << (rustc_hash::FxBuildHasher.hash_one(name) % 63),
+        Dep::Anything => 1 << 63,
+    }
+}
 
 /// Index of a file in its [`Workspace`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,12 +101,12 @@ pub struct Workspace {
     /// First components of every module name, to skip workspace lookups for library names quickly.
     top_levels: FxHashSet<String>,
     /// Resolution results shared by every resolver on this workspace (see `Resolver::guarded`).
-    resolved: DashMap<(Key, bool), Cached<ValueSet>, FxBuildHasher>,
+    resolved: DashMap<(Key, bool), Entry<ValueSet>, FxBuildHasher>,
     /// Call sites per function, shared the same way.
-    call_sites: DashMap<(FileId, FunctionId), Cached<Arc<Vec<CallSite>>>, FxBuildHasher>,
+    call_sites: DashMap<(FileId, FunctionId), Entry<Arc<Vec<CallSite>>>, FxBuildHasher>,
     /// What the callee of each call of a name resolves to, shared by every function of that name
     /// (transformers has hundreds of `_init_weights`; their call sites are the same calls).
-    call_targets: DashMap<Box<str>, Cached<Arc<[CallTarget]>>, FxBuildHasher>,
+    call_targets: DashMap<Box<str>, Entry<Arc<[CallTarget]>>, FxBuildHasher>,
 }
 
 /// A call of some name, with the values its callee resolves to (in shallow mode).
@@ -146,11 +177,13 @@ impl Workspace {
     pub fn replace_facts(&mut self, id: FileId, facts: Arc<FileFacts>) {
         let old = std::mem::replace(&mut self.files[id.index()].facts, facts);
         let new = self.files[id.index()].facts.clone();
-        for call in old.call_ids() {
-            if let Some(name) = old.callee_name(call) {
-                if let Some(calls) = self.calls_by_name.get_mut(name) {
-                    calls.retain(|&(file, _)| file != id);
-                }
+        let old_names: FxHashSet<&str> = old
+            .call_ids()
+            .filter_map(|call| old.callee_name(call))
+            .collect();
+        for name in old_names {
+            if let Some(calls) = self.calls_by_name.get_mut(name) {
+                calls.retain(|&(file, _)| file != id);
             }
         }
         for call in new.call_ids() {
@@ -161,11 +194,9 @@ impl Workspace {
                     .push((id, call));
             }
         }
-        let called: FxHashSet<&str> = old
-            .call_ids()
-            .filter_map(|call| old.callee_name(call))
-            .chain(new.call_ids().filter_map(|call| new.callee_name(call)))
-            .collect();
+        // A result that looked at this file's calls of a name read its facts (`Dep::File`); one
+        // that found none here did not, and goes stale only if the number of such calls changes.
+        let called = names_whose_call_count_changed(&old, &new);
         let stale = |deps: &Arc<[Dep]>| {
             deps.iter().any(|dep| match dep {
                 Dep::File(file) => *file == id,
@@ -173,9 +204,19 @@ impl Workspace {
                 Dep::Anything => true,
             })
         };
-        self.resolved.retain(|_, (_, deps)| !stale(deps));
-        self.call_sites.retain(|_, (_, deps)| !stale(deps));
-        self.call_targets.retain(|_, (_, deps)| !stale(deps));
+        let query = called
+            .iter()
+            .map(|name| dep_bit(&Dep::CallsNamed((*name).into())))
+            .fold(dep_bit(&Dep::File(id)) | dep_bit(&Dep::Anything), |a, b| {
+                a | b
+            });
+        let keep = |mask: u64, deps: &Arc<[Dep]>| mask & query == 0 || !stale(deps);
+        self.resolved
+            .retain(|_, entry| keep(entry.mask, &entry.deps));
+        self.call_sites
+            .retain(|_, entry| keep(entry.mask, &entry.deps));
+        self.call_targets
+            .retain(|_, entry| keep(entry.mask, &entry.deps));
     }
 
     /// Marks a file as a notebook: `cells` holds each code cell's first line and index in the notebook.
@@ -254,11 +295,11 @@ impl Workspace {
     }
 
     pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<Cached<ValueSet>> {
-        self.resolved.get(key).map(|entry| entry.clone())
+        self.resolved.get(key).map(|entry| entry.cached())
     }
 
     pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
-        self.resolved.insert(key, (values, deps));
+        self.resolved.insert(key, Entry::new(values, deps));
     }
 
     pub(crate) fn cached_call_sites(
@@ -268,7 +309,7 @@ impl Workspace {
     ) -> Option<Cached<Arc<Vec<CallSite>>>> {
         self.call_sites
             .get(&(file, function))
-            .map(|entry| entry.clone())
+            .map(|entry| entry.cached())
     }
 
     pub(crate) fn cache_call_sites(
@@ -278,11 +319,12 @@ impl Workspace {
         sites: Arc<Vec<CallSite>>,
         deps: Arc<[Dep]>,
     ) {
-        self.call_sites.insert((file, function), (sites, deps));
+        self.call_sites
+            .insert((file, function), Entry::new(sites, deps));
     }
 
     pub(crate) fn cached_call_targets(&self, name: &str) -> Option<Cached<Arc<[CallTarget]>>> {
-        self.call_targets.get(name).map(|entry| entry.clone())
+        self.call_targets.get(name).map(|entry| entry.cached())
     }
 
     pub(crate) fn cache_call_targets(
@@ -291,7 +333,8 @@ impl Workspace {
         targets: Arc<[CallTarget]>,
         deps: Arc<[Dep]>,
     ) {
-        self.call_targets.insert(name.into(), (targets, deps));
+        self.call_targets
+            .insert(name.into(), Entry::new(targets, deps));
     }
 
     /// How many resolution results are cached (for tests and statistics).
@@ -303,6 +346,29 @@ impl Workspace {
     pub fn calls_named(&self, name: &str) -> &[(FileId, CallId)] {
         self.calls_by_name.get(name).map_or(&[], Vec::as_slice)
     }
+}
+
+/// Callee names called a different number of times in `new` than in `old`.
+fn names_whose_call_count_changed<'f>(
+    old: &'f FileFacts,
+    new: &'f FileFacts,
+) -> FxHashSet<&'f str> {
+    let mut counts: FxHashMap<&str, i64> = FxHashMap::default();
+    for call in old.call_ids() {
+        if let Some(name) = old.callee_name(call) {
+            *counts.entry(name).or_default() -= 1;
+        }
+    }
+    for call in new.call_ids() {
+        if let Some(name) = new.callee_name(call) {
+            *counts.entry(name).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|&(_, difference)| difference != 0)
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Resolves `.` and `..` components of a relative path with `/` separators.

@@ -65,3 +65,25 @@ fn edits_invalidate_exactly_what_depends_on_them() {
     live.replace_facts(FileId(3), Arc::new(lower_text(files[3].1)));
     assert_eq!(codes(&live), codes(&workspace(&files)));
 }
+
+#[test]
+fn a_call_that_changes_target_without_changing_call_counts() {
+    let mut files = vec![
+        ("c.py", "import torch\ndef load(p, weights_only=True):\n    return torch.load(p, weights_only=weights_only)\n"),
+        // One call named `load` before and after the edits: only what it calls changes.
+        ("d.py", "def load(p, weights_only=True):\n    pass\nload('y', weights_only=False)\n"),
+        ("e.py", "from c import load\nload('x')\n"),
+    ];
+    let mut live = workspace(&files);
+    assert!(codes(&live)[0].1.is_empty());
+
+    files[1].1 = "from c import load\nload('y', weights_only=False)\n";
+    live.replace_facts(FileId(1), Arc::new(lower_text(files[1].1)));
+    assert_eq!(codes(&live), codes(&workspace(&files)));
+    assert_eq!(codes(&live)[0].1, ["BRN102:warning"]);
+
+    files[1].1 = "def load(p, weights_only=True):\n    pass\nload('y', weights_only=False)\n";
+    live.replace_facts(FileId(1), Arc::new(lower_text(files[1].1)));
+    assert_eq!(codes(&live), codes(&workspace(&files)));
+    assert!(codes(&live)[0].1.is_empty());
+}

@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::Suppressions;
 
 /// An identifier or attribute name.
-pub type Name = Box<str>;
+pub type Name = std::sync::Arc<str>;
 
 macro_rules! id_type {
     ($($name:ident),*) => {$(
@@ -45,6 +45,23 @@ pub struct FileFacts {
 
 impl FileFacts {
     pub const MODULE_SCOPE: ScopeId = ScopeId(0);
+
+    /// Gives back the spare capacity of the growing vectors: facts live as long as the workspace,
+    /// and vectors grown by doubling are a third empty on average.
+    pub fn shrink_to_fit(&mut self) {
+        self.scopes.shrink_to_fit();
+        for scope in &mut self.scopes {
+            scope.names.shrink_to_fit();
+        }
+        self.bindings.shrink_to_fit();
+        self.exprs.shrink_to_fit();
+        self.expr_ranges.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.attribute_writes.shrink_to_fit();
+        self.verifications.shrink_to_fit();
+    }
 
     pub fn scope(&self, id: ScopeId) -> &Scope {
         &self.scopes[id.index()]
@@ -126,8 +143,8 @@ pub enum ScopeKind {
 pub struct Scope {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
-    /// Every binding of each name in this scope, in source order.
-    pub names: FxHashMap<Name, Vec<BindingId>>,
+    /// Every binding of each name in this scope, in source order (most names have one or two).
+    pub names: FxHashMap<Name, smallvec::SmallVec<[BindingId; 2]>>,
     /// Names declared `global` here: their bindings were moved to the module scope.
     pub globals: FxHashSet<Name>,
     /// Names declared `nonlocal` here: their bindings were moved to the enclosing function scope.
@@ -152,7 +169,7 @@ pub struct Binding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BindingKind {
     /// `import a.b` (binds `a` to module `a`), `import a.b as c`, `from m import x as y`.
-    Import(ImportTarget),
+    Import(Box<ImportTarget>),
     /// `name = value`
     Value(ExprId),
     /// The `index`-th element of an unpacked value: `a, b = value`.
@@ -201,7 +218,7 @@ pub enum Expr {
     Call(CallId),
     Str(Box<str>),
     /// An f-string: literal pieces and interpolated expressions, in order.
-    FString(Vec<FStringPart>),
+    FString(Box<[FStringPart]>),
     Bytes,
     Int(i64),
     Float,
@@ -213,12 +230,12 @@ pub enum Expr {
         right: ExprId,
     },
     /// One of several values: `a if c else b`, `a or b`, `a and b`.
-    Choice(Vec<ExprId>),
+    Choice(Box<[ExprId]>),
     Not(ExprId),
-    Tuple(Vec<ExprId>),
-    List(Vec<ExprId>),
+    Tuple(Box<[ExprId]>),
+    List(Box<[ExprId]>),
     /// Dictionary display: `None` keys are `**spread` entries.
-    Dict(Vec<(Option<ExprId>, ExprId)>),
+    Dict(Box<[(Option<ExprId>, ExprId)]>),
     Subscript {
         object: ExprId,
         index: ExprId,

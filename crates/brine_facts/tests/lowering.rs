@@ -26,27 +26,27 @@ fn imports_bind_the_right_names() {
     let kind = |name: &str| facts.binding(scope.names[name][0]).kind.clone();
     assert_eq!(
         kind("torch"),
-        BindingKind::Import(ImportTarget {
+        BindingKind::Import(Box::new(ImportTarget {
             level: 0,
             module: "torch".into(),
             member: None
-        })
+        }))
     );
     assert_eq!(
         kind("L"),
-        BindingKind::Import(ImportTarget {
+        BindingKind::Import(Box::new(ImportTarget {
             level: 0,
             module: "yaml".into(),
             member: Some("load".into())
-        })
+        }))
     );
     assert_eq!(
         kind("mod"),
-        BindingKind::Import(ImportTarget {
+        BindingKind::Import(Box::new(ImportTarget {
             level: 2,
             module: "pkg".into(),
             member: Some("mod".into())
-        })
+        }))
     );
 }
 

@@ -285,7 +285,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                 reaches
             }
             Expr::Choice(parts) | Expr::Tuple(parts) | Expr::List(parts) => {
-                let parts = parts.clone();
+                let parts = parts.to_vec();
                 parts
                     .into_iter()
                     .flat_map(|part| self.reaches(file, part))

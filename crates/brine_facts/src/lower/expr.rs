@@ -18,7 +18,7 @@ impl<'a> Lowerer<'a> {
         let depth = depth + 1;
         let expr = match node.kind() {
             "identifier" => Expr::Name {
-                name: self.node_text(node).into(),
+                name: self.intern(self.node_text(node)),
                 scope,
             },
             "attribute" => {
@@ -29,7 +29,7 @@ impl<'a> Lowerer<'a> {
                 match node.child_by_field_name("attribute") {
                     Some(attr) => Expr::Attribute {
                         object,
-                        attr: self.node_text(attr).into(),
+                        attr: self.intern(self.node_text(attr)),
                     },
                     None => Expr::Unknown,
                 }
@@ -65,19 +65,21 @@ impl<'a> Lowerer<'a> {
             "boolean_operator" => {
                 let left = self.lower_field(node, "left", scope, depth);
                 let right = self.lower_field(node, "right", scope, depth);
-                Expr::Choice(vec![left, right])
+                Expr::Choice([left, right].into())
             }
             "conditional_expression" => {
                 let parts = self.lower_children(node, scope, depth);
                 // `body if condition else alternative`: the condition is not a possible value.
                 match parts.as_slice() {
-                    [body, _condition, alternative] => Expr::Choice(vec![*body, *alternative]),
-                    _ => Expr::Choice(parts),
+                    [body, _condition, alternative] => Expr::Choice([*body, *alternative].into()),
+                    _ => Expr::Choice(parts.into()),
                 }
             }
             "not_operator" => Expr::Not(self.lower_field(node, "argument", scope, depth)),
-            "tuple" | "expression_list" => Expr::Tuple(self.lower_children(node, scope, depth)),
-            "list" | "set" => Expr::List(self.lower_children(node, scope, depth)),
+            "tuple" | "expression_list" => {
+                Expr::Tuple(self.lower_children(node, scope, depth).into())
+            }
+            "list" | "set" => Expr::List(self.lower_children(node, scope, depth).into()),
             "dictionary" => self.lower_dictionary(node, scope, depth),
             "subscript" => {
                 let object = self.lower_field(node, "value", scope, depth);
@@ -193,7 +195,7 @@ impl<'a> Lowerer<'a> {
         let (kind, value) = match child.kind() {
             "keyword_argument" => {
                 let name = child.child_by_field_name("name")?;
-                let name = self.node_text(name).into();
+                let name = self.intern(self.node_text(name));
                 let value = self.lower_field(child, "value", scope, depth);
                 (ArgKind::Keyword(name), value)
             }
@@ -244,7 +246,7 @@ impl<'a> Lowerer<'a> {
             if !literal.is_empty() {
                 parts.push(FStringPart::Literal(literal.into()));
             }
-            Expr::FString(parts)
+            Expr::FString(parts.into())
         }
     }
 
@@ -272,7 +274,7 @@ impl<'a> Lowerer<'a> {
                 .collect();
             Expr::Str(joined.into())
         } else {
-            Expr::FString(parts)
+            Expr::FString(parts.into())
         }
     }
 
@@ -300,7 +302,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        Expr::Dict(entries)
+        Expr::Dict(entries.into())
     }
 
     fn lower_lambda(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
@@ -452,7 +454,7 @@ impl<'a> Lowerer<'a> {
             }
             let default = default.map(|value| self.lower_expr(value, outer, 0));
             let annotation = annotation.map(|value| self.lower_expr(value, outer, 0));
-            let name: Name = self.node_text(name_node).into();
+            let name: Name = self.intern(self.node_text(name_node));
             let index = self.facts.function(function).params.len() as u32;
             self.facts.functions[function.index()].params.push(Param {
                 name: name.clone(),

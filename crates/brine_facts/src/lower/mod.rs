@@ -30,10 +30,12 @@ pub fn lower(file: &ParsedFile) -> FileFacts {
             ..FileFacts::default()
         },
         statement_start: 0,
+        names: Default::default(),
     };
     let module = lowerer.new_scope(ScopeKind::Module, None);
     lowerer.lower_module(file.tree().root_node(), module);
     lowerer.relocate_declared_bindings();
+    lowerer.facts.shrink_to_fit();
     lowerer.facts
 }
 
@@ -54,9 +56,22 @@ struct Lowerer<'a> {
     facts: FileFacts,
     /// Start of the statement being lowered, recorded on its calls.
     statement_start: u32,
+    /// Names allocated so far (see [`Lowerer::intern`]).
+    names: rustc_hash::FxHashSet<Name>,
 }
 
 impl<'a> Lowerer<'a> {
+    /// One shared allocation per distinct name in the file (names repeat: a module's facts hold
+    /// every use of `self`, `torch`, `x`).
+    fn intern(&mut self, text: &str) -> Name {
+        if let Some(name) = self.names.get(text) {
+            return name.clone();
+        }
+        let name: Name = text.into();
+        self.names.insert(name.clone());
+        name
+    }
+
     fn node_text(&self, node: Node) -> &'a str {
         self.text.get(node.byte_range()).unwrap_or_default()
     }
@@ -82,8 +97,9 @@ impl<'a> Lowerer<'a> {
 
     fn bind(&mut self, scope: ScopeId, name: &str, kind: BindingKind, site: BindingSite) {
         let id = BindingId(self.facts.bindings.len() as u32);
+        let name = self.intern(name);
         self.facts.bindings.push(Binding {
-            name: name.into(),
+            name: name.clone(),
             kind,
             origin: scope,
             offset: site.offset,
@@ -92,7 +108,7 @@ impl<'a> Lowerer<'a> {
         });
         self.facts.scopes[scope.index()]
             .names
-            .entry(name.into())
+            .entry(name)
             .or_default()
             .push(id);
     }

@@ -148,11 +148,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "global_statement" | "nonlocal_statement" => {
-                let names: Vec<Name> = node
+                let texts: Vec<&str> = node
                     .named_children(&mut cursor)
                     .filter(|child| child.kind() == "identifier")
-                    .map(|child| self.node_text(child).into())
+                    .map(|child| self.node_text(child))
                     .collect();
+                let names: Vec<Name> = texts.into_iter().map(|text| self.intern(text)).collect();
                 let scope_data = &mut self.facts.scopes[scope.index()];
                 if node.kind() == "global_statement" {
                     scope_data.globals.extend(names);
@@ -379,7 +380,7 @@ impl<'a> Lowerer<'a> {
                 if let (Some(object), Some(attr), TargetSource::Value(value)) =
                     (object, attr, source)
                 {
-                    let attr = self.node_text(attr).into();
+                    let attr = self.intern(self.node_text(attr));
                     self.facts.attribute_writes.push(AttributeWrite {
                         object,
                         attr,
@@ -407,7 +408,7 @@ impl<'a> Lowerer<'a> {
                         module: top.to_owned(),
                         member: None,
                     };
-                    self.bind(scope, top, BindingKind::Import(target), site);
+                    self.bind(scope, top, BindingKind::Import(Box::new(target)), site);
                 }
                 "aliased_import" => {
                     let (Some(name), Some(alias)) = (
@@ -422,7 +423,7 @@ impl<'a> Lowerer<'a> {
                         member: None,
                     };
                     let alias = self.node_text(alias);
-                    self.bind(scope, alias, BindingKind::Import(target), site);
+                    self.bind(scope, alias, BindingKind::Import(Box::new(target)), site);
                 }
                 _ => {}
             }
@@ -472,7 +473,7 @@ impl<'a> Lowerer<'a> {
                 member: Some(dotted(self.node_text(name)).into()),
             };
             let alias = self.node_text(alias);
-            self.bind(scope, alias, BindingKind::Import(target), site);
+            self.bind(scope, alias, BindingKind::Import(Box::new(target)), site);
         }
     }
 
@@ -485,7 +486,7 @@ impl<'a> Lowerer<'a> {
         stack: &mut Vec<Work<'t>>,
     ) {
         let name_node = node.child_by_field_name("name");
-        let name: Name = name_node.map_or("", |n| self.node_text(n)).into();
+        let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let is_async = node.child(0).is_some_and(|first| first.kind() == "async");
         let function = self.new_function(
             name.clone(),
@@ -514,7 +515,7 @@ impl<'a> Lowerer<'a> {
         stack: &mut Vec<Work<'t>>,
     ) {
         let name_node = node.child_by_field_name("name");
-        let name: Name = name_node.map_or("", |n| self.node_text(n)).into();
+        let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let mut bases = Vec::new();
         if let Some(superclasses) = node.child_by_field_name("superclasses") {
             let mut cursor = superclasses.walk();

@@ -48,7 +48,7 @@ impl<'a> Lowerer<'a> {
 
     /// The names hashed or compared in a digest comparison, and whether the comparison is negated
     /// (`!=`, `not compare_digest(...)`).
-    fn digest_subjects(&self, condition: Node) -> (Vec<Name>, bool) {
+    fn digest_subjects(&mut self, condition: Node) -> (Vec<Name>, bool) {
         let text = self.node_text(condition);
         let negated = text.contains("!=") || text.trim_start().starts_with("not ");
         let compares =
@@ -80,7 +80,8 @@ impl<'a> Lowerer<'a> {
                         let mut cursor = arguments.walk();
                         for argument in arguments.named_children(&mut cursor) {
                             if argument.kind() == "identifier" {
-                                names.push(self.node_text(argument).into());
+                                let name = self.intern(self.node_text(argument));
+                                names.push(name);
                             }
                         }
                     }

@@ -1,5 +1,7 @@
 //! The abstract values that resolution computes for an expression.
 
+use std::sync::Arc;
+
 use brine_facts::{ClassId, ExprId, FunctionId};
 
 use crate::FileId;
@@ -9,12 +11,12 @@ use crate::FileId;
 pub enum Value {
     /// A library module or object by qualified name (`torch.load`, `yaml.SafeLoader`), or a workspace
     /// name that could not be followed further.
-    Qualified(Box<str>),
+    Qualified(Arc<str>),
     /// An instance of a library class (`HfApi()`, `ruamel.yaml.YAML()`), by the class's qualified name.
-    Instance(Box<str>),
-    Str(Box<str>),
+    Instance(Arc<str>),
+    Str(Arc<str>),
     /// A string whose beginning is known (`f"./models/{name}"`).
-    StrPrefix(Box<str>),
+    StrPrefix(Arc<str>),
     Bool(bool),
     Int(i64),
     None,

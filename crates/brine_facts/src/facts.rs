@@ -216,7 +216,7 @@ pub enum Expr {
         attr: Name,
     },
     Call(CallId),
-    Str(Box<str>),
+    Str(Name),
     /// An f-string: literal pieces and interpolated expressions, in order.
     FString(Box<[FStringPart]>),
     Bytes,

@@ -256,7 +256,7 @@ impl<'a> Lowerer<'a> {
         let mut parts = Vec::new();
         for piece in pieces {
             match self.facts.expr(piece).clone() {
-                Expr::Str(text) => parts.push(FStringPart::Literal(text)),
+                Expr::Str(text) => parts.push(FStringPart::Literal((*text).into())),
                 Expr::FString(more) => parts.extend(more),
                 _ => return Expr::Bytes,
             }

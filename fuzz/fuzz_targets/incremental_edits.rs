@@ -8,62 +8,22 @@ use libfuzzer_sys::fuzz_target;
 
 /// Snippets edits insert, so sequences reach interesting code quickly.
 const SNIPPETS: &[&str] = &[
-    "",
-    "\n",
-    " ",
-    "(",
-    ")",
-    ",",
-    "'",
-    "\"\"\"",
-    "#",
-    ":",
-    "\n    ",
-    "import torch\n",
-    "import pickle\n",
-    "torch.load(",
-    "pickle.loads(",
-    "weights_only=True",
-    "weights_only=False",
-    "x",
-    " = ",
-    "def f(p):\n",
-    "return ",
-    "requests.get(u).content",
-    "é",
-    "😀",
-    "[",
-    "]",
-    "{",
-    "}",
-    "\\",
-    "yaml.load(s)",
+    "", "\n", " ", "(", ")", ",", "'", "\"\"\"", "#", ":", "\n    ", "import torch\n", "import pickle\n",
+    "torch.load(", "pickle.loads(", "weights_only=True", "weights_only=False", "x", " = ", "def f(p):\n",
+    "return ", "requests.get(u).content", "é", "😀", "[", "]", "{", "}", "\\", "yaml.load(s)",
 ];
 
 fn findings(file: &ParsedFile) -> Vec<(String, u32, u32, String)> {
     let workspace = Workspace::single("doc.py", brine_facts::lower(file));
     check_file(&workspace, FileId(0), &CheckOptions::default())
         .into_iter()
-        .map(|f| {
-            (
-                f.code().to_owned(),
-                f.range.start,
-                f.range.end,
-                f.severity.as_str().to_owned(),
-            )
-        })
+        .map(|f| (f.code().to_owned(), f.range.start, f.range.end, f.severity.as_str().to_owned()))
         .collect()
 }
 
 fuzz_target!(|data: &[u8]| {
-    let split = data
-        .first()
-        .map_or(0, |&b| b as usize)
-        .min(data.len().saturating_sub(1));
-    let (initial, ops) = data
-        .get(1..)
-        .unwrap_or_default()
-        .split_at(split.min(data.len().saturating_sub(1)));
+    let split = data.first().map_or(0, |&b| b as usize).min(data.len().saturating_sub(1));
+    let (initial, ops) = data.get(1..).unwrap_or_default().split_at(split.min(data.len().saturating_sub(1)));
     let mut document = ParsedFile::parse(String::from_utf8_lossy(initial).into_owned());
     for op in ops.chunks(4).take(64) {
         let [a, b, c, d] = [0, 1, 2, 3].map(|i| op.get(i).copied().unwrap_or(0) as u32);
@@ -71,15 +31,9 @@ fuzz_target!(|data: &[u8]| {
         let start = (a << 8 | b) % len;
         let end = start + c % 8;
         let new_text = SNIPPETS[d as usize % SNIPPETS.len()].to_owned();
-        document.apply_edit(&TextEdit {
-            range: TextRange::new(start, end),
-            new_text,
-        });
+        document.apply_edit(&TextEdit { range: TextRange::new(start, end), new_text });
     }
     let fresh = ParsedFile::parse(document.text().to_owned());
-    assert_eq!(
-        document.tree().root_node().to_sexp(),
-        fresh.tree().root_node().to_sexp()
-    );
+    assert_eq!(document.tree().root_node().to_sexp(), fresh.tree().root_node().to_sexp());
     assert_eq!(findings(&document), findings(&fresh));
 });

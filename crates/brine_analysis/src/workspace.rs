@@ -40,9 +40,13 @@ impl<T: Clone> Entry<T> {
 fn dep_bit(dep: &Dep) -> u64 {
     match dep {
         Dep::File(file) => 1 << (file.0 % 63),
-        Dep::CallsNamed(name) => 1 << (rustc_hash::FxBuildHasher.hash_one(name) % 63),
+        Dep::CallsNamed(name) => name_bit(name),
         Dep::Anything => 1 << 63,
     }
+}
+
+fn name_bit(name: &str) -> u64 {
+    1 << (FxBuildHasher.hash_one(name) % 63)
 }
 
 /// Index of a file in its [`Workspace`].
@@ -172,17 +176,14 @@ impl Workspace {
 
     /// Replaces the facts of an existing file (an edit in the editor, a change on disk). Module names
     /// do not change; the call index is updated, and exactly the cached results that read this file,
-    /// or the calls of a name this file calls (before or after the edit), are dropped. Adding or
-    /// removing files needs [`Workspace::new`].
+    /// or the calls of a name this file now calls a different number of times, are dropped. Adding
+    /// or removing files needs [`Workspace::new`].
     pub fn replace_facts(&mut self, id: FileId, facts: Arc<FileFacts>) {
         let old = std::mem::replace(&mut self.files[id.index()].facts, facts);
         let new = self.files[id.index()].facts.clone();
-        let old_names: FxHashSet<&str> = old
-            .call_ids()
-            .filter_map(|call| old.callee_name(call))
-            .collect();
-        for name in old_names {
-            if let Some(calls) = self.calls_by_name.get_mut(name) {
+        let old_counts = call_counts(&old);
+        for name in old_counts.keys() {
+            if let Some(calls) = self.calls_by_name.get_mut(*name) {
                 calls.retain(|&(file, _)| file != id);
             }
         }
@@ -196,7 +197,13 @@ impl Workspace {
         }
         // A result that looked at this file's calls of a name read its facts (`Dep::File`); one
         // that found none here did not, and goes stale only if the number of such calls changes.
-        let called = names_whose_call_count_changed(&old, &new);
+        let new_counts = call_counts(&new);
+        let called: FxHashSet<&str> = old_counts
+            .keys()
+            .chain(new_counts.keys())
+            .filter(|name| old_counts.get(*name) != new_counts.get(*name))
+            .copied()
+            .collect();
         let stale = |deps: &Arc<[Dep]>| {
             deps.iter().any(|dep| match dep {
                 Dep::File(file) => *file == id,
@@ -206,7 +213,7 @@ impl Workspace {
         };
         let query = called
             .iter()
-            .map(|name| dep_bit(&Dep::CallsNamed((*name).into())))
+            .map(|name| name_bit(name))
             .fold(dep_bit(&Dep::File(id)) | dep_bit(&Dep::Anything), |a, b| {
                 a | b
             });
@@ -348,27 +355,15 @@ impl Workspace {
     }
 }
 
-/// Callee names called a different number of times in `new` than in `old`.
-fn names_whose_call_count_changed<'f>(
-    old: &'f FileFacts,
-    new: &'f FileFacts,
-) -> FxHashSet<&'f str> {
-    let mut counts: FxHashMap<&str, i64> = FxHashMap::default();
-    for call in old.call_ids() {
-        if let Some(name) = old.callee_name(call) {
-            *counts.entry(name).or_default() -= 1;
-        }
-    }
-    for call in new.call_ids() {
-        if let Some(name) = new.callee_name(call) {
+/// How many calls of each callee name a file has.
+fn call_counts(facts: &FileFacts) -> FxHashMap<&str, u32> {
+    let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
+    for call in facts.call_ids() {
+        if let Some(name) = facts.callee_name(call) {
             *counts.entry(name).or_default() += 1;
         }
     }
     counts
-        .into_iter()
-        .filter(|&(_, difference)| difference != 0)
-        .map(|(name, _)| name)
-        .collect()
 }
 
 /// Resolves `.` and `..` components of a relative path with `/` separators.

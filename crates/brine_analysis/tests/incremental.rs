@@ -32,6 +32,21 @@ fn codes(workspace: &Workspace) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Gives file `index` a new text in `files` and in the live workspace, checks that the live
+/// workspace reports what a fresh one does, and returns its report.
+fn edit<'t>(
+    live: &mut Workspace,
+    files: &mut [(&str, &'t str)],
+    index: usize,
+    text: &'t str,
+) -> Vec<(String, Vec<String>)> {
+    files[index].1 = text;
+    live.replace_facts(FileId(index as u32), Arc::new(lower_text(text)));
+    let report = codes(live);
+    assert_eq!(report, codes(&workspace(files)));
+    report
+}
+
 #[test]
 fn edits_invalidate_exactly_what_depends_on_them() {
     let mut files = vec![
@@ -55,15 +70,16 @@ fn edits_invalidate_exactly_what_depends_on_them() {
     assert!(codes(&live)[1].1.is_empty());
 
     // A new call site in d.py changes c.py's parameter, although c.py itself did not change.
-    files[3].1 = "from c import load\nload('x')\nload('y', weights_only=False)\n";
-    live.replace_facts(FileId(3), Arc::new(lower_text(files[3].1)));
-    assert_eq!(codes(&live), codes(&workspace(&files)));
-    assert_eq!(codes(&live)[2].1, ["BRN102:warning"]);
+    let report = edit(
+        &mut live,
+        &mut files,
+        3,
+        "from c import load\nload('x')\nload('y', weights_only=False)\n",
+    );
+    assert_eq!(report[2].1, ["BRN102:warning"]);
 
     // And back.
-    files[3].1 = "from c import load\nload('x')\n";
-    live.replace_facts(FileId(3), Arc::new(lower_text(files[3].1)));
-    assert_eq!(codes(&live), codes(&workspace(&files)));
+    edit(&mut live, &mut files, 3, "from c import load\nload('x')\n");
 }
 
 #[test]
@@ -77,13 +93,19 @@ fn a_call_that_changes_target_without_changing_call_counts() {
     let mut live = workspace(&files);
     assert!(codes(&live)[0].1.is_empty());
 
-    files[1].1 = "from c import load\nload('y', weights_only=False)\n";
-    live.replace_facts(FileId(1), Arc::new(lower_text(files[1].1)));
-    assert_eq!(codes(&live), codes(&workspace(&files)));
-    assert_eq!(codes(&live)[0].1, ["BRN102:warning"]);
+    let report = edit(
+        &mut live,
+        &mut files,
+        1,
+        "from c import load\nload('y', weights_only=False)\n",
+    );
+    assert_eq!(report[0].1, ["BRN102:warning"]);
 
-    files[1].1 = "def load(p, weights_only=True):\n    pass\nload('y', weights_only=False)\n";
-    live.replace_facts(FileId(1), Arc::new(lower_text(files[1].1)));
-    assert_eq!(codes(&live), codes(&workspace(&files)));
-    assert!(codes(&live)[0].1.is_empty());
+    let report = edit(
+        &mut live,
+        &mut files,
+        1,
+        "def load(p, weights_only=True):\n    pass\nload('y', weights_only=False)\n",
+    );
+    assert!(report[0].1.is_empty());
 }

@@ -1,5 +1,6 @@
 //! Random edit sequences on a document: reparsing incrementally after each edit must give the same tree
-//! and the same findings as analysing the final text from scratch.
+//! and the same findings as analysing the final text from scratch, and facts moved after an edit that
+//! only moved code (`lower_moved`, as the server does) must equal a fresh lowering.
 #![no_main]
 
 use brine_analysis::{check_file, CheckOptions, FileId, Workspace};
@@ -25,6 +26,8 @@ fuzz_target!(|data: &[u8]| {
     let split = data.first().map_or(0, |&b| b as usize).min(data.len().saturating_sub(1));
     let (initial, ops) = data.get(1..).unwrap_or_default().split_at(split.min(data.len().saturating_sub(1)));
     let mut document = ParsedFile::parse(String::from_utf8_lossy(initial).into_owned());
+    document.take_moves();
+    let mut facts = brine_facts::lower(&document);
     for op in ops.chunks(4).take(64) {
         let [a, b, c, d] = [0, 1, 2, 3].map(|i| op.get(i).copied().unwrap_or(0) as u32);
         let len = document.text().len() as u32 + 1;
@@ -32,6 +35,12 @@ fuzz_target!(|data: &[u8]| {
         let end = start + c % 8;
         let new_text = SNIPPETS[d as usize % SNIPPETS.len()].to_owned();
         document.apply_edit(&TextEdit { range: TextRange::new(start, end), new_text });
+        let fresh = brine_facts::lower(&document);
+        if let Some(moves) = document.take_moves() {
+            let moved = brine_facts::lower_moved(&facts, &document, &moves);
+            assert_eq!(format!("{moved:?}"), format!("{fresh:?}"), "{moves:?}");
+        }
+        facts = fresh;
     }
     let fresh = ParsedFile::parse(document.text().to_owned());
     assert_eq!(document.tree().root_node().to_sexp(), fresh.tree().root_node().to_sexp());

@@ -14,4 +14,4 @@ mod workspace;
 pub use resolve::{lookup_scope, ArgValue, Resolver};
 pub use rules::{check_file, rule, CheckOptions, Finding, Rule, Severity, RULES};
 pub use value::{Value, ValueSet};
-pub use workspace::{FileId, Workspace, WorkspaceFile};
+pub use workspace::{FactsChange, FileId, Workspace, WorkspaceFile};

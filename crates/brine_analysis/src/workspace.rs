@@ -113,6 +113,16 @@ pub struct Workspace {
     call_targets: DashMap<Box<str>, Entry<Arc<[CallTarget]>>, FxBuildHasher>,
 }
 
+/// What [`Workspace::replace_facts`] found had changed in a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactsChange {
+    /// Only positions moved, in order: every resolved value is unchanged, and findings of other
+    /// files can differ only where they show a position of this file (a taint path through it).
+    Moved,
+    /// Something else changed: cached results that read it were dropped.
+    Changed,
+}
+
 /// A call of some name, with the values its callee resolves to (in shallow mode).
 pub(crate) type CallTarget = (FileId, CallId, ValueSet);
 
@@ -178,8 +188,15 @@ impl Workspace {
     /// do not change; the call index is updated, and exactly the cached results that read this file,
     /// or the calls of a name this file now calls a different number of times, are dropped. Adding
     /// or removing files needs [`Workspace::new`].
-    pub fn replace_facts(&mut self, id: FileId, facts: Arc<FileFacts>) {
+    ///
+    /// When the new facts are the old ones with positions moved in order (a keystroke in a comment,
+    /// blank lines), ids, names and the call index are unchanged and every cached result still
+    /// holds (see [`FileFacts::same_up_to_positions`]): nothing is dropped.
+    pub fn replace_facts(&mut self, id: FileId, facts: Arc<FileFacts>) -> FactsChange {
         let old = std::mem::replace(&mut self.files[id.index()].facts, facts);
+        if old.same_up_to_positions(&self.files[id.index()].facts) {
+            return FactsChange::Moved;
+        }
         let new = self.files[id.index()].facts.clone();
         let old_counts = call_counts(&old);
         for name in old_counts.keys() {
@@ -224,6 +241,7 @@ impl Workspace {
             .retain(|_, entry| keep(entry.mask, &entry.deps));
         self.call_targets
             .retain(|_, entry| keep(entry.mask, &entry.deps));
+        FactsChange::Changed
     }
 
     /// Marks a file as a notebook: `cells` holds each code cell's first line and index in the notebook.

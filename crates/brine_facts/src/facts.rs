@@ -20,7 +20,7 @@ macro_rules! id_type {
 id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId);
 
 /// Everything brine keeps about one file once its tree is gone.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FileFacts {
     pub scopes: Vec<Scope>,
     pub bindings: Vec<Binding>,
@@ -139,7 +139,7 @@ pub enum ScopeKind {
     Comprehension,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Scope {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
@@ -151,7 +151,7 @@ pub struct Scope {
     pub nonlocals: FxHashSet<Name>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Binding {
     pub name: Name,
     pub kind: BindingKind,
@@ -262,7 +262,7 @@ pub enum BinOp {
     Other,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Call {
     pub callee: ExprId,
     pub args: Vec<Arg>,
@@ -329,7 +329,7 @@ pub enum ArgKind {
     DoubleStar,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Function {
     pub name: Name,
     /// The scope that holds the parameters and the body.
@@ -389,7 +389,7 @@ pub enum ParamKind {
     VarKeywords,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Class {
     pub name: Name,
     pub scope: ScopeId,
@@ -398,7 +398,7 @@ pub struct Class {
     pub name_range: TextRange,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct AttributeWrite {
     pub object: ExprId,
     pub attr: Name,

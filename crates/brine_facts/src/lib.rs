@@ -12,8 +12,9 @@
 
 mod facts;
 mod lower;
+mod positions;
 mod suppression;
 
 pub use facts::*;
-pub use lower::{lower, lower_text, MAX_EXPR_DEPTH};
+pub use lower::{lower, lower_moved, lower_text, MAX_EXPR_DEPTH};
 pub use suppression::{CodeFilter, Suppressions};

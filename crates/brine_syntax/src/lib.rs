@@ -8,11 +8,13 @@
 //! - This crate does no I/O: callers hand it text.
 
 mod line_index;
+mod moves;
 mod parse;
 mod source;
 mod text_range;
 
 pub use line_index::{LineCol, LineIndex};
+pub use moves::Move;
 pub use parse::{ParsedFile, TextEdit};
 pub use source::{decode_source, DecodedSource};
 pub use text_range::TextRange;

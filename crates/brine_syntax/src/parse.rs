@@ -2,6 +2,7 @@
 
 use tree_sitter::{InputEdit, Parser, Point, Tree};
 
+use crate::moves::{as_move, Move};
 use crate::TextRange;
 
 /// A document's text together with its syntax tree. Open documents keep one of these and apply edits
@@ -9,6 +10,9 @@ use crate::TextRange;
 pub struct ParsedFile {
     text: String,
     tree: Tree,
+    /// The edits since the last [`ParsedFile::take_moves`] while each of them only moved code;
+    /// `None` once one changed it.
+    moves: Option<Vec<Move>>,
 }
 
 /// A replacement of the bytes in `range` by `new_text`.
@@ -45,7 +49,11 @@ impl ParsedFile {
     /// Parses `text` from scratch. Never fails: syntax errors become `ERROR` nodes.
     pub fn parse(text: String) -> Self {
         let tree = parse_with(&text, None);
-        ParsedFile { text, tree }
+        ParsedFile {
+            text,
+            tree,
+            moves: None,
+        }
     }
 
     pub fn text(&self) -> &str {
@@ -78,6 +86,7 @@ impl ParsedFile {
         self.text.replace_range(start..end, &edit.new_text);
         let new_end = start + edit.new_text.len();
         let new_end_position = point_at(&self.text, new_end);
+        let before = self.tree.clone();
         self.tree.edit(&InputEdit {
             start_byte: start,
             old_end_byte: end,
@@ -86,7 +95,14 @@ impl ParsedFile {
             old_end_position,
             new_end_position,
         });
-        self.tree = parse_with(&self.text, Some(&self.tree));
+        let after = parse_with(&self.text, Some(&self.tree));
+        let edited = std::mem::replace(&mut self.tree, after);
+        if let Some(moves) = &mut self.moves {
+            match as_move(&before, &edited, &self.tree, (start, end, new_end)) {
+                Some(moved) => moves.push(moved),
+                None => self.moves = None,
+            }
+        }
         if self.tree.root_node().has_error() {
             // tree-sitter's error recovery depends on the old tree: on broken code an incremental
             // parse can differ from a fresh parse of the same text (found by the incremental_edits
@@ -94,6 +110,13 @@ impl ParsedFile {
             // again from scratch; valid code keeps the incremental tree, which then equals it.
             self.tree = parse_with(&self.text, None);
         }
+    }
+
+    /// The edits since the previous call (or since the first call started tracking them), if each
+    /// of them only moved code (see [`Move`]); `None` when one changed code, or on the first call.
+    /// Derived data of the text at the previous call can then be moved instead of recomputed.
+    pub fn take_moves(&mut self) -> Option<Vec<Move>> {
+        self.moves.replace(Vec::new())
     }
 
     /// True when the tree contains syntax errors (the analysis still runs on such a tree).

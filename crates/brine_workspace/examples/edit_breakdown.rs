@@ -56,9 +56,20 @@ fn main() {
         t.elapsed() / warm_rounds as u32
     );
     let text = std::fs::read_to_string(root.join(target)).unwrap();
-    let offset = text.find("\ndef ").unwrap() as u32 + 1;
-    let offset = offset + text[offset as usize..].find('\n').unwrap() as u32 + 5;
+    // EDIT=comment (the default, as scripts/bench_lsp.py types): a `#` at the end of the first line
+    // of the first function's body. EDIT=code: an `x` inside that line, which changes the facts.
+    let in_code = std::env::var("EDIT").is_ok_and(|edit| edit == "code");
+    let line_start = text.find("\ndef ").unwrap() + 1;
+    let line_start = line_start + text[line_start..].find('\n').unwrap() + 1;
+    let line_end = line_start + text[line_start..].find('\n').unwrap();
+    let (offset, inserted) = if in_code {
+        (line_start as u32 + 4, "x")
+    } else {
+        (line_end as u32, "#")
+    };
     let mut parsed = ParsedFile::parse(text);
+    parsed.take_moves();
+    let mut facts = ws.file(id).facts.clone();
     let edit_rounds: usize = std::env::var("EDIT_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -68,7 +79,7 @@ fn main() {
         let edit = if round % 2 == 0 {
             TextEdit {
                 range: TextRange::empty(offset),
-                new_text: "x".into(),
+                new_text: inserted.into(),
             }
         } else {
             TextEdit {
@@ -78,17 +89,28 @@ fn main() {
         };
         parsed.apply_edit(&edit);
         let t1 = Instant::now();
-        let facts = Arc::new(brine_facts::lower(&parsed));
+        // As the server does: facts moved when the edit only moved code, lowered otherwise.
+        facts = Arc::new(match parsed.take_moves() {
+            Some(moves) => brine_facts::lower_moved(&facts, &parsed, &moves),
+            None => brine_facts::lower(&parsed),
+        });
         let t2 = Instant::now();
         let before = ws.cached_results();
-        ws.replace_facts(id, facts);
+        ws.replace_facts(id, facts.clone());
         let after = ws.cached_results();
         let t3 = Instant::now();
         let n = check_file(&ws, id, &options).len();
         let t4 = Instant::now();
+        // What the server's second phase does after a change of code: check every other file
+        // again (ALL_FILES=0 skips it, to profile the rest).
+        let all_files = std::env::var("ALL_FILES").map_or(true, |v| v != "0");
+        for &i in ids.iter().filter(|_| all_files) {
+            check_file(&ws, i, &options);
+        }
+        let t5 = Instant::now();
         eprintln!(
-            "reparse {:?} lower {:?} replace {:?} ({before} -> {after} cached) check {:?} ({n} findings)",
-            t1 - t0, t2 - t1, t3 - t2, t4 - t3
+            "reparse {:?} lower {:?} replace {:?} ({before} -> {after} cached) check {:?} ({n} findings), then all files {:?}",
+            t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use brine_syntax::{Node, TextRange};
 
-use super::{range_of, BindingSite, Lowerer, MAX_EXPR_DEPTH};
+use super::{code_children, first_code_child, range_of, BindingSite, Lowerer, MAX_EXPR_DEPTH};
 use crate::facts::*;
 
 impl<'a> Lowerer<'a> {
@@ -44,7 +44,7 @@ impl<'a> Lowerer<'a> {
             "none" => Expr::NoneLit,
             // An annotation's `type` node wraps the annotation expression.
             "type" | "parenthesized_expression" => {
-                return match node.named_child(0) {
+                return match first_code_child(node) {
                     Some(inner) if inner.kind() != "comment" => {
                         self.lower_expr(inner, scope, depth)
                     }
@@ -86,11 +86,11 @@ impl<'a> Lowerer<'a> {
                 let index = self.lower_field(node, "subscript", scope, depth);
                 Expr::Subscript { object, index }
             }
-            "await" => match node.named_child(0) {
+            "await" => match first_code_child(node) {
                 Some(inner) => Expr::Await(self.lower_expr(inner, scope, depth)),
                 None => Expr::Unknown,
             },
-            "list_splat" | "dictionary_splat" => match node.named_child(0) {
+            "list_splat" | "dictionary_splat" => match first_code_child(node) {
                 Some(inner) => Expr::Starred(self.lower_expr(inner, scope, depth)),
                 None => Expr::Unknown,
             },
@@ -131,8 +131,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_children(&mut self, node: Node, scope: ScopeId, depth: u32) -> Vec<ExprId> {
         let mut cursor = node.walk();
-        let children: Vec<Node> = node
-            .named_children(&mut cursor)
+        let children: Vec<Node> = code_children(node, &mut cursor)
             .filter(|child| child.kind() != "comment")
             .collect();
         children
@@ -205,7 +204,7 @@ impl<'a> Lowerer<'a> {
                 } else {
                     ArgKind::DoubleStar
                 };
-                let value = match child.named_child(0) {
+                let value = match first_code_child(child) {
                     Some(inner) => self.lower_expr(inner, scope, depth),
                     None => self.add_expr(Expr::Unknown, range),
                 };
@@ -281,7 +280,7 @@ impl<'a> Lowerer<'a> {
     fn lower_dictionary(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
         let mut entries = Vec::new();
         let mut cursor = node.walk();
-        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node> = code_children(node, &mut cursor).collect();
         for child in children {
             match child.kind() {
                 "pair" => {
@@ -290,7 +289,7 @@ impl<'a> Lowerer<'a> {
                     entries.push((Some(key), value));
                 }
                 "dictionary_splat" => {
-                    let value = match child.named_child(0) {
+                    let value = match first_code_child(child) {
                         Some(inner) => self.lower_expr(inner, scope, depth),
                         None => self.add_expr(Expr::Unknown, range_of(child)),
                     };
@@ -327,7 +326,7 @@ impl<'a> Lowerer<'a> {
     fn lower_comprehension(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
         let inner = self.new_scope(ScopeKind::Comprehension, Some(scope));
         let mut cursor = node.walk();
-        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node> = code_children(node, &mut cursor).collect();
         let mut element = None;
         for child in children {
             match child.kind() {
@@ -364,7 +363,7 @@ impl<'a> Lowerer<'a> {
                 self.bind(scope, name, BindingKind::Iteration(iterated), site);
             } else {
                 let mut cursor = node.walk();
-                stack.extend(node.named_children(&mut cursor));
+                stack.extend(code_children(node, &mut cursor));
             }
         }
     }
@@ -408,7 +407,7 @@ impl<'a> Lowerer<'a> {
         let body_scope = self.facts.function(function).scope;
         let mut keyword_only = false;
         let mut cursor = parameters.walk();
-        let children: Vec<Node> = parameters.named_children(&mut cursor).collect();
+        let children: Vec<Node> = code_children(parameters, &mut cursor).collect();
         for child in children {
             let annotation = child.child_by_field_name("type");
             let (name_node, default, kind) = match child.kind() {
@@ -418,18 +417,18 @@ impl<'a> Lowerer<'a> {
                     child.child_by_field_name("value"),
                     None,
                 ),
-                "typed_parameter" => match child.named_child(0) {
+                "typed_parameter" => match first_code_child(child) {
                     Some(inner) if inner.kind() == "list_splat_pattern" => {
-                        (inner.named_child(0), None, Some(ParamKind::VarArgs))
+                        (first_code_child(inner), None, Some(ParamKind::VarArgs))
                     }
                     Some(inner) if inner.kind() == "dictionary_splat_pattern" => {
-                        (inner.named_child(0), None, Some(ParamKind::VarKeywords))
+                        (first_code_child(inner), None, Some(ParamKind::VarKeywords))
                     }
                     inner => (inner, None, None),
                 },
-                "list_splat_pattern" => (child.named_child(0), None, Some(ParamKind::VarArgs)),
+                "list_splat_pattern" => (first_code_child(child), None, Some(ParamKind::VarArgs)),
                 "dictionary_splat_pattern" => {
-                    (child.named_child(0), None, Some(ParamKind::VarKeywords))
+                    (first_code_child(child), None, Some(ParamKind::VarKeywords))
                 }
                 "keyword_separator" => {
                     keyword_only = true;

@@ -3,7 +3,7 @@
 
 use brine_syntax::Node;
 
-use super::{range_of, BindingSite, Lowerer};
+use super::{code_children, code_range, first_code_child, range_of, BindingSite, Lowerer};
 use crate::facts::*;
 
 /// A statement waiting to be lowered, with the scope it runs in.
@@ -30,7 +30,7 @@ const MAX_TARGET_DEPTH: u32 = 32;
 
 fn push_block<'t>(stack: &mut Vec<Work<'t>>, block: Node<'t>, scope: ScopeId, conditional: bool) {
     let mut cursor = block.walk();
-    let children: Vec<Node<'t>> = block.named_children(&mut cursor).collect();
+    let children: Vec<Node<'t>> = code_children(block, &mut cursor).collect();
     stack.extend(children.into_iter().rev().map(|node| Work {
         node,
         scope,
@@ -65,9 +65,10 @@ impl<'a> Lowerer<'a> {
         if !matches!(node.kind(), "block" | "comment") {
             self.statement_start = node.start_byte() as u32;
         }
+        let range = code_range(node);
         let site = BindingSite {
-            offset: node.end_byte() as u32,
-            range: range_of(node),
+            offset: range.end,
+            range,
             unconditional: !conditional,
         };
         let mut cursor = node.walk();
@@ -79,7 +80,7 @@ impl<'a> Lowerer<'a> {
             | "future_import_statement"
             | "type_alias_statement" => {}
             "expression_statement" => {
-                for child in node.named_children(&mut cursor) {
+                for child in code_children(node, &mut cursor) {
                     match child.kind() {
                         "assignment" => self.lower_assignment(child, scope, site),
                         "augmented_assignment" => self.lower_augmented(child, scope, site),
@@ -94,10 +95,9 @@ impl<'a> Lowerer<'a> {
             "function_definition" => self.lower_function(node, Vec::new(), scope, site, stack),
             "class_definition" => self.lower_class(node, scope, site, stack),
             "decorated_definition" => {
-                let decorators: Vec<ExprId> = node
-                    .named_children(&mut cursor)
+                let decorators: Vec<ExprId> = code_children(node, &mut cursor)
                     .filter(|child| child.kind() == "decorator")
-                    .filter_map(|decorator| decorator.named_child(0))
+                    .filter_map(|decorator| first_code_child(decorator))
                     .map(|expr| self.lower_expr(expr, scope, 0))
                     .collect();
                 if let Some(definition) = node.child_by_field_name("definition") {
@@ -125,7 +125,7 @@ impl<'a> Lowerer<'a> {
                 self.push_bodies(node, scope, stack);
             }
             "with_statement" => {
-                for child in node.named_children(&mut cursor) {
+                for child in code_children(node, &mut cursor) {
                     if child.kind() == "with_clause" {
                         // The names are bound before the body runs.
                         let clause_site = BindingSite {
@@ -140,7 +140,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "return_statement" => {
-                if let Some(value) = node.named_child(0) {
+                if let Some(value) = first_code_child(node) {
                     let value = self.lower_expr(value, scope, 0);
                     if let ScopeKind::Function(function) = self.facts.scope(scope).kind {
                         self.facts.functions[function.index()].returns.push(value);
@@ -148,8 +148,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "global_statement" | "nonlocal_statement" => {
-                let texts: Vec<&str> = node
-                    .named_children(&mut cursor)
+                let texts: Vec<&str> = code_children(node, &mut cursor)
                     .filter(|child| child.kind() == "identifier")
                     .map(|child| self.node_text(child))
                     .collect();
@@ -167,11 +166,11 @@ impl<'a> Lowerer<'a> {
                     offset: node.start_byte() as u32,
                     ..site
                 };
-                for child in node.named_children(&mut cursor) {
+                for child in code_children(node, &mut cursor) {
                     match child.kind() {
                         "block" => push_block(stack, child, scope, true),
                         "as_pattern" => {
-                            if let Some(value) = child.named_child(0) {
+                            if let Some(value) = first_code_child(child) {
                                 self.lower_expr(value, scope, 0);
                             }
                             if let Some(target) = child.child_by_field_name("alias") {
@@ -193,7 +192,7 @@ impl<'a> Lowerer<'a> {
                     self.record_verification(node, scope);
                 }
                 let mut nested = Vec::new();
-                for child in node.named_children(&mut cursor) {
+                for child in code_children(node, &mut cursor) {
                     match child.kind() {
                         "block" => push_block(&mut nested, child, scope, true),
                         "case_pattern" | "comment" => {}
@@ -214,13 +213,13 @@ impl<'a> Lowerer<'a> {
             "block" => push_block(stack, node, scope, conditional),
             "assert_statement" => {
                 self.record_verification(node, scope);
-                for child in node.named_children(&mut cursor) {
+                for child in code_children(node, &mut cursor) {
                     self.lower_expr(child, scope, 0);
                 }
             }
             // `ERROR` nodes of half-typed code and anything unforeseen: keep every statement and call.
             _ => {
-                let children: Vec<Node<'t>> = node.named_children(&mut cursor).collect();
+                let children: Vec<Node<'t>> = code_children(node, &mut cursor).collect();
                 for child in children.into_iter().rev() {
                     if is_statement_kind(child.kind()) {
                         stack.push(Work {
@@ -231,7 +230,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let mut cursor = node.walk();
-                for child in node.named_children(&mut cursor) {
+                for child in code_children(node, &mut cursor) {
                     if !is_statement_kind(child.kind()) && child.kind() != "comment" {
                         match child.kind() {
                             "assignment" => self.lower_assignment(child, scope, site),
@@ -291,7 +290,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_with_clause(&mut self, clause: Node, scope: ScopeId, site: BindingSite) {
         let mut cursor = clause.walk();
-        for item in clause.named_children(&mut cursor) {
+        for item in code_children(clause, &mut cursor) {
             let Some(value) = item.child_by_field_name("value") else {
                 continue;
             };
@@ -301,7 +300,7 @@ impl<'a> Lowerer<'a> {
                     .map(|expr| self.lower_expr(expr, scope, 0));
                 if let Some(target) = value.child_by_field_name("alias") {
                     let target = if target.kind() == "as_pattern_target" {
-                        target.named_child(0).unwrap_or(target)
+                        first_code_child(target).unwrap_or(target)
                     } else {
                         target
                     };
@@ -347,8 +346,7 @@ impl<'a> Lowerer<'a> {
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
             | "expression_list" => {
                 let mut cursor = target.walk();
-                let elements: Vec<Node> = target
-                    .named_children(&mut cursor)
+                let elements: Vec<Node> = code_children(target, &mut cursor)
                     .filter(|child| child.kind() != "comment")
                     .collect();
                 for (index, element) in elements.into_iter().enumerate() {
@@ -363,7 +361,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "parenthesized_expression" | "list_splat_pattern" | "list_splat" => {
-                if let Some(inner) = target.named_child(0) {
+                if let Some(inner) = first_code_child(target) {
                     let inner_source = if target.kind() == "parenthesized_expression" {
                         source
                     } else {
@@ -442,9 +440,8 @@ impl<'a> Lowerer<'a> {
             (0, dotted(self.node_text(module_node)))
         };
         let mut cursor = node.walk();
-        let is_star = node
-            .named_children(&mut cursor)
-            .any(|child| child.kind() == "wildcard_import");
+        let is_star =
+            code_children(node, &mut cursor).any(|child| child.kind() == "wildcard_import");
         if is_star {
             if scope == FileFacts::MODULE_SCOPE {
                 self.facts.star_imports.push(ImportTarget {
@@ -519,7 +516,7 @@ impl<'a> Lowerer<'a> {
         let mut bases = Vec::new();
         if let Some(superclasses) = node.child_by_field_name("superclasses") {
             let mut cursor = superclasses.walk();
-            for base in superclasses.named_children(&mut cursor) {
+            for base in code_children(superclasses, &mut cursor) {
                 match base.kind() {
                     "keyword_argument" | "comment" => {}
                     _ => bases.push(self.lower_expr(base, scope, 0)),

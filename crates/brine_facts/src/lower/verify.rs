@@ -3,7 +3,7 @@
 
 use brine_syntax::{Node, TextRange};
 
-use super::{range_of, Lowerer};
+use super::{code_children, code_range, first_code_child, Lowerer};
 use crate::facts::*;
 
 /// How many nodes of a condition are inspected; real conditions are tiny.
@@ -15,7 +15,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn record_verification(&mut self, statement: Node, scope: ScopeId) {
         let is_assert = statement.kind() == "assert_statement";
         let condition = if is_assert {
-            statement.named_child(0)
+            first_code_child(statement)
         } else {
             statement.child_by_field_name("condition")
         };
@@ -24,7 +24,7 @@ impl<'a> Lowerer<'a> {
         if names.is_empty() {
             return;
         }
-        let end = statement.end_byte() as u32;
+        let end = code_range(statement).end;
         let verified = if is_assert || negated {
             // `if digest != EXPECTED: raise` (or `assert digest == EXPECTED`): verified after the check,
             // provided the body cannot fall through.
@@ -35,7 +35,7 @@ impl<'a> Lowerer<'a> {
             TextRange::new(end, u32::MAX)
         } else {
             match statement.child_by_field_name("consequence") {
-                Some(body) => range_of(body),
+                Some(body) => code_range(body),
                 None => return,
             }
         };
@@ -78,7 +78,7 @@ impl<'a> Lowerer<'a> {
                 if hashes {
                     if let Some(arguments) = node.child_by_field_name("arguments") {
                         let mut cursor = arguments.walk();
-                        for argument in arguments.named_children(&mut cursor) {
+                        for argument in code_children(arguments, &mut cursor) {
                             if argument.kind() == "identifier" {
                                 let name = self.intern(self.node_text(argument));
                                 names.push(name);
@@ -88,7 +88,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             let mut cursor = node.walk();
-            stack.extend(node.named_children(&mut cursor));
+            stack.extend(code_children(node, &mut cursor));
         }
         (names, negated)
     }
@@ -96,8 +96,7 @@ impl<'a> Lowerer<'a> {
     /// True when a block ends in `raise`, `return`, `continue` or `break`.
     fn always_exits(&self, block: Node) -> bool {
         let mut cursor = block.walk();
-        let last = block
-            .named_children(&mut cursor)
+        let last = code_children(block, &mut cursor)
             .filter(|n| n.kind() != "comment")
             .last();
         last.is_some_and(|n| {

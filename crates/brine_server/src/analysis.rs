@@ -9,7 +9,8 @@
 //!
 //! A run has two phases: phase 1 applies the queued changes and checks the changed and open files;
 //! phase 2 checks the rest of the workspace (resolution crosses files, so an edit can change any
-//! file's findings). Both run in blocking threads, the checks in parallel on a pool with large
+//! file's findings), or, when the changes only moved code (a keystroke in a comment), only the
+//! files whose diagnostics show a position of a moved file. Both run in blocking threads, the checks in parallel on a pool with large
 //! stacks; a panic while checking one file is caught and reported, and the file keeps its previous
 //! diagnostics.
 
@@ -27,7 +28,7 @@ use tower_lsp_server::ls_types::{Diagnostic, Uri};
 use crate::convert::PositionEncoding;
 use crate::index::{self, IndexProgress};
 use crate::settings::ClientSettings;
-use crate::state::State;
+use crate::state::{Checked, State};
 use crate::view::View;
 
 /// How the analysis names a file: by path for `file:` URIs (so the editor's URI spelling and the
@@ -104,6 +105,15 @@ pub struct Batch {
     pub rest: Vec<FileId>,
     /// Messages for `window/logMessage`.
     pub logs: Vec<String>,
+}
+
+/// What checking several files gave.
+#[derive(Default)]
+struct CheckedFiles {
+    files: Vec<FileDiagnostics>,
+    logs: Vec<String>,
+    /// For each file checked, the other files its diagnostics show positions of.
+    mentions: Vec<(FileId, Vec<FileId>)>,
 }
 
 /// The analysis state, the change queue and the generation counter.
@@ -215,8 +225,9 @@ impl Analyzer {
         let priority: BTreeSet<FileId> = state.dirty.iter().copied().chain(open).collect();
         let priority: Vec<FileId> = priority.into_iter().collect();
         let checked = self.check(&state, &priority, generation)?;
-        batch.files = checked.0;
-        batch.logs.extend(checked.1);
+        batch.files = checked.files;
+        batch.logs.extend(checked.logs);
+        state.record_mentions(checked.mentions);
         batch.cleared = std::mem::take(&mut state.pending_cleared);
         if state.config_dirty {
             state.config_dirty = false;
@@ -226,12 +237,9 @@ impl Analyzer {
         }
         state.dirty.clear();
         let priority: HashSet<FileId> = priority.into_iter().collect();
-        batch.rest = (0..state.entries.len() as u32)
-            .map(FileId)
-            .filter(|id| !priority.contains(id))
-            .collect();
+        batch.rest = state.rest_to_check(&priority);
         if batch.rest.is_empty() {
-            state.stale = false;
+            state.checked_everything();
         }
         Some(batch)
     }
@@ -242,36 +250,34 @@ impl Analyzer {
         if !self.is_current(generation) {
             return None;
         }
-        let (files, logs) = self.check(&state, rest, generation)?;
-        state.stale = false;
+        let checked = self.check(&state, rest, generation)?;
+        state.record_mentions(checked.mentions);
+        state.checked_everything();
         Some(Batch {
-            files,
-            logs,
+            files: checked.files,
+            logs: checked.logs,
             ..Batch::default()
         })
     }
 
     /// Checks `ids` in parallel; `None` when cancelled by a newer generation.
-    fn check(
-        &self,
-        state: &State,
-        ids: &[FileId],
-        generation: u64,
-    ) -> Option<(Vec<FileDiagnostics>, Vec<String>)> {
-        let results: Vec<Option<Result<Vec<FileDiagnostics>, String>>> = self.pool.install(|| {
+    fn check(&self, state: &State, ids: &[FileId], generation: u64) -> Option<CheckedFiles> {
+        let results: Vec<Option<Result<Checked, String>>> = self.pool.install(|| {
             ids.par_iter()
                 .map(|&id| self.is_current(generation).then(|| state.check_one(id)))
                 .collect()
         });
-        let mut files = Vec::new();
-        let mut logs = Vec::new();
-        for result in results {
+        let mut checked = CheckedFiles::default();
+        for (&id, result) in ids.iter().zip(results) {
             match result? {
-                Ok(targets) => files.extend(targets),
-                Err(message) => logs.push(message),
+                Ok(one) => {
+                    checked.files.extend(one.files);
+                    checked.mentions.push((id, one.mentions));
+                }
+                Err(message) => checked.logs.push(message),
             }
         }
-        self.is_current(generation).then_some((files, logs))
+        self.is_current(generation).then_some(checked)
     }
 }
 

@@ -23,6 +23,9 @@ pub struct Document {
     pub parsed: ParsedFile,
     /// Line index (and non-ASCII lines) of the current text.
     pub lines: Arc<LineMap>,
+    /// The facts of the last [`Document::facts`]: when the edits since then only moved code (a
+    /// keystroke in a comment, a blank line), the next facts are these moved, not lowered again.
+    last_facts: Option<Arc<FileFacts>>,
 }
 
 /// Why a change notification was not applied.
@@ -39,6 +42,7 @@ impl Document {
             version,
             parsed: ParsedFile::parse(text),
             lines,
+            last_facts: None,
         }
     }
 
@@ -80,12 +84,21 @@ impl Document {
         Ok(())
     }
 
-    /// Lowers the current tree to facts. A panic in lowering is caught and reported; the file then
-    /// counts as empty until its next change.
-    pub fn facts(&self) -> Result<Arc<FileFacts>, String> {
-        catch_unwind(AssertUnwindSafe(|| brine_facts::lower(&self.parsed)))
-            .map(Arc::new)
-            .map_err(|payload| crate::panic_message(payload.as_ref()))
+    /// The facts of the current text: the previous facts moved when every edit since only moved
+    /// code, otherwise the tree lowered again. A panic in lowering is caught and reported; the
+    /// file then counts as empty until its next change.
+    pub fn facts(&mut self) -> Result<Arc<FileFacts>, String> {
+        let moves = self.parsed.take_moves();
+        let previous = self.last_facts.take();
+        let parsed = &self.parsed;
+        let facts = catch_unwind(AssertUnwindSafe(|| match (previous, moves) {
+            (Some(old), Some(moves)) => brine_facts::lower_moved(&old, parsed, &moves),
+            _ => brine_facts::lower(parsed),
+        }))
+        .map(Arc::new)
+        .map_err(|payload| crate::panic_message(payload.as_ref()))?;
+        self.last_facts = Some(facts.clone());
+        Ok(facts)
     }
 }
 

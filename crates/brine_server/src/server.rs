@@ -55,7 +55,7 @@ impl Backend {
     }
 
     /// Facts of a document, logging (and replacing by empty facts) a panic in lowering.
-    fn facts_of(&self, doc: &Document, uri: &Uri, logs: &mut Vec<String>) -> Arc<FileFacts> {
+    fn facts_of(&self, doc: &mut Document, uri: &Uri, logs: &mut Vec<String>) -> Arc<FileFacts> {
         doc.facts().unwrap_or_else(|message| {
             logs.push(format!(
                 "brine: reading {} panicked: {message}",
@@ -251,7 +251,7 @@ impl LanguageServer for Backend {
         }
         let mut logs = Vec::new();
         let parsed = catch_unwind(AssertUnwindSafe(|| Document::new(item.version, item.text)));
-        let doc = match parsed {
+        let mut doc = match parsed {
             Ok(doc) => doc,
             Err(payload) => {
                 let message = crate::panic_message(payload.as_ref());
@@ -265,7 +265,7 @@ impl LanguageServer for Backend {
         };
         let file = OpenFile {
             version: item.version,
-            facts: self.facts_of(&doc, &item.uri, &mut logs),
+            facts: self.facts_of(&mut doc, &item.uri, &mut logs),
             view: View::File {
                 uri: Some(item.uri.clone()),
                 lines: doc.lines.clone(),
@@ -326,7 +326,7 @@ impl LanguageServer for Backend {
             match applied {
                 Ok(Ok(())) => Some(OpenFile {
                     version,
-                    facts: self.facts_of(&doc, &uri, &mut logs),
+                    facts: self.facts_of(&mut doc, &uri, &mut logs),
                     view: View::File {
                         uri: Some(uri.clone()),
                         lines: doc.lines.clone(),

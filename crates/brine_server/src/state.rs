@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use brine_analysis::{check_file, FileId, Workspace};
+use brine_analysis::{check_file, FactsChange, FileId, Workspace};
 use brine_config::ConfigError;
 use brine_facts::FileFacts;
 use brine_syntax::TextRange;
@@ -29,6 +29,15 @@ pub(crate) struct DiskEntry {
     settings: FileSettings,
 }
 
+/// What checking one file gave.
+#[derive(Default)]
+pub(crate) struct Checked {
+    /// Its diagnostics, per document it is shown in.
+    pub(crate) files: Vec<FileDiagnostics>,
+    /// The other files its diagnostics show positions of.
+    pub(crate) mentions: Vec<FileId>,
+}
+
 /// One file of the current workspace (indexed by `FileId`).
 pub(crate) struct Entry {
     /// Where its positions are shown: its document, an open notebook's cells, a notebook's JSON.
@@ -39,6 +48,8 @@ pub(crate) struct Entry {
     pub(crate) version: Option<i32>,
     /// For a pickle artifact that BRN401 flags: its finding.
     pub(crate) artifact: Option<Arc<ArtifactScan>>,
+    /// The other files its last diagnostics show positions of (taint paths through them).
+    pub(crate) mentions: Vec<FileId>,
 }
 
 #[derive(Default)]
@@ -68,6 +79,11 @@ pub(crate) struct State {
     pub(crate) dirty: BTreeSet<FileId>,
     /// True until a complete check of the workspace succeeds after a change.
     pub(crate) stale: bool,
+    /// Since the last complete check, some change was more than a move of code (see
+    /// [`FactsChange`]): every file must be checked again, not only those that mention `moved`.
+    pub(crate) code_changed: bool,
+    /// Files whose code only moved since the last complete check.
+    pub(crate) moved: BTreeSet<FileId>,
     /// Configuration errors or unreadable notebooks changed: their diagnostics are published again.
     pub(crate) config_dirty: bool,
     /// URIs that left the workspace and still need their diagnostics cleared.
@@ -248,7 +264,12 @@ impl State {
         entry.view = view;
         entry.version = version;
         entry.facts = facts.clone();
-        self.workspace.replace_facts(id, facts);
+        match self.workspace.replace_facts(id, facts) {
+            FactsChange::Moved => {
+                self.moved.insert(id);
+            }
+            FactsChange::Changed => self.code_changed = true,
+        }
         if let Some(cells) = cells {
             self.workspace.set_cells(id, cells);
         }
@@ -351,6 +372,7 @@ impl State {
                     facts: open.facts.clone(),
                     version: Some(open.version),
                     artifact: None,
+                    mentions: Vec::new(),
                 },
                 None => Entry {
                     view: disk.file.view.clone(),
@@ -358,6 +380,7 @@ impl State {
                     facts: disk.file.facts.clone(),
                     version: None,
                     artifact: disk.file.artifact.clone(),
+                    mentions: Vec::new(),
                 },
             };
             relative_paths.push(index::relative_path(root.as_deref(), path));
@@ -401,6 +424,7 @@ impl State {
                 facts: open.facts.clone(),
                 version: Some(open.version),
                 artifact: None,
+                mentions: Vec::new(),
             });
         }
         let directories: Vec<String> = self
@@ -437,12 +461,46 @@ impl State {
             .extend(old_uris.into_iter().filter(|uri| !new_uris.contains(uri)));
         self.dirty.clear();
         self.stale = true;
+        self.code_changed = true;
+    }
+
+    /// The files a run must check after its changed and open files (`checked`): all of them after
+    /// a change of code; after moves only, those whose diagnostics show positions of a moved file
+    /// (nothing else can have changed, since every resolved value is the same).
+    pub(crate) fn rest_to_check(&self, checked: &HashSet<FileId>) -> Vec<FileId> {
+        (0..self.entries.len() as u32)
+            .map(FileId)
+            .filter(|id| !checked.contains(id))
+            .filter(|id| {
+                self.code_changed
+                    || self.entries[id.index()]
+                        .mentions
+                        .iter()
+                        .any(|mentioned| self.moved.contains(mentioned))
+            })
+            .collect()
+    }
+
+    /// Records that every file that needed it was checked after the last change.
+    pub(crate) fn checked_everything(&mut self) {
+        self.stale = false;
+        self.code_changed = false;
+        self.moved.clear();
+    }
+
+    /// Records which other files the diagnostics of each checked file show positions of.
+    pub(crate) fn record_mentions(&mut self, mentions: Vec<(FileId, Vec<FileId>)>) {
+        for (id, files) in mentions {
+            if let Some(entry) = self.entries.get_mut(id.index()) {
+                entry.mentions = files;
+            }
+        }
     }
 
     /// Checks one file: the diagnostics of every document it is shown in (one per code cell of an
     /// open notebook, empty lists included, so that diagnostics that went away are cleared). A panic
     /// in the analysis is caught and returned as a message.
-    pub(crate) fn check_one(&self, id: FileId) -> Result<Vec<FileDiagnostics>, String> {
+    pub(crate) fn check_one(&self, id: FileId) -> Result<Checked, String> {
         let entry = &self.entries[id.index()];
         let targets = entry.view.targets(entry.version);
         if targets.is_empty() {
@@ -452,7 +510,7 @@ impl State {
                     self.workspace.file(id).path
                 ));
             }
-            return Ok(Vec::new());
+            return Ok(Checked::default());
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(test)]
@@ -478,6 +536,14 @@ impl State {
                     range,
                 })
             };
+            let mut mentions: Vec<FileId> = findings
+                .iter()
+                .filter_map(|finding| finding.flow.as_ref())
+                .flat_map(|flow| flow.steps.iter().map(|step| step.file))
+                .filter(|&file| file != id)
+                .collect();
+            mentions.sort_unstable();
+            mentions.dedup();
             let mut per_target: Vec<Vec<Diagnostic>> = vec![Vec::new(); targets.len()];
             for finding in &findings {
                 if let Some((target, diagnostic)) = diagnostics::to_diagnostic(
@@ -492,18 +558,21 @@ impl State {
                     }
                 }
             }
-            per_target
+            (per_target, mentions)
         }));
         match result {
-            Ok(per_target) => Ok(targets
-                .into_iter()
-                .zip(per_target)
-                .map(|(target, diagnostics)| FileDiagnostics {
-                    uri: target.uri,
-                    version: target.version,
-                    diagnostics,
-                })
-                .collect()),
+            Ok((per_target, mentions)) => Ok(Checked {
+                files: targets
+                    .into_iter()
+                    .zip(per_target)
+                    .map(|(target, diagnostics)| FileDiagnostics {
+                        uri: target.uri,
+                        version: target.version,
+                        diagnostics,
+                    })
+                    .collect(),
+                mentions,
+            }),
             Err(payload) => Err(format!(
                 "brine: analysis of {} panicked: {}",
                 self.workspace.file(id).path,

@@ -701,6 +701,60 @@ async fn a_tainted_flow_across_files_is_related_information() {
     assert!(client.shutdown().await);
 }
 
+/// A keystroke that only moves code (blank lines, comments) keeps every resolved value, so only
+/// the files whose diagnostics show positions of the edited file are checked again: those must
+/// still follow, and a later change of code must still reach every file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moved_code_updates_the_paths_that_show_it() {
+    let transport_text =
+        "import requests\n\ndef fetch_blob(name):\n    resp = requests.get(name, timeout=30)\n    return resp.content\n";
+    let dir = workspace(&[
+        ("app/__init__.py", ""),
+        ("app/transport.py", transport_text),
+        (
+            "app/service.py",
+            "import pickle\nfrom app.transport import fetch_blob\n\ndef load(name):\n    blob = fetch_blob(name)\n    return pickle.loads(blob)\n",
+        ),
+    ]);
+    let (mut client, _) = TestClient::start(params(Some(dir.path()), false)).await;
+    let service = uri(&dir.path().join("app/service.py"));
+    let transport = uri(&dir.path().join("app/transport.py"));
+    let source_line = |params: &Value| {
+        params["diagnostics"][0]["relatedInformation"][0]["location"]["range"]["start"]["line"]
+            .as_u64()
+    };
+    let published = client.wait_diagnostics(&service, |_| true).await;
+    assert_eq!(source_line(&published), Some(3), "{published}");
+    client.open(&transport, 1, transport_text);
+    client.diagnostics_at(&transport, 1).await;
+    // Two blank lines and a comment above the source: the same code, two lines lower.
+    client.change(
+        &transport,
+        2,
+        json!([{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}, "text": "\n# fetched\n"}]),
+    );
+    client.diagnostics_at(&transport, 2).await;
+    let published = client
+        .wait_diagnostics(&service, |params| source_line(params) == Some(5))
+        .await;
+    assert!(published["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("transport.py:6"));
+    // Now a change of code: the source goes away, and with it the finding's taint.
+    client.change(
+        &transport,
+        3,
+        json!([{"range": {"start": {"line": 5, "character": 11}, "end": {"line": 5, "character": 23}}, "text": "open(name).read()"}]),
+    );
+    client.diagnostics_at(&transport, 3).await;
+    let published = client
+        .wait_diagnostics(&service, |params| source_line(params) != Some(5))
+        .await;
+    assert_ne!(published["diagnostics"][0]["severity"], 1, "{published}");
+    assert!(client.shutdown().await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_analysis_is_logged_and_contained() {
     *crate::state::tests::PANIC_ON.lock().unwrap() = Some("boom_7f3a.py".to_owned());

@@ -2,14 +2,17 @@
 """Latency benchmark of `brine server` over stdio, as an editor drives it.
 
 Usage: python3 scripts/bench_lsp.py [--brine target/release/brine] [--corpus bench-data/transformers-5.24.0]
-                                    [--file transformers/modeling_utils.py] [--edits 200] [--json]
+                                    [--file transformers/modeling_utils.py] [--edits 200]
+                                    [--edit-kind comment|code] [--json]
 
 1. Starts the server on the corpus as the only workspace folder and measures the time from
    `initialized` to the end of the indexing progress and to the last `publishDiagnostics` of the
    initial index (time to first complete workspace diagnostics), and the server's resident memory then.
 2. Opens FILE and applies EDITS single-character edits (typing then deleting a character inside a
    function body, alternating), each waiting for the `publishDiagnostics` of FILE at the edit's version;
-   prints p50/p90/p99 of edit-to-publish latency.
+   prints p50/p90/p99 of edit-to-publish latency. `--edit-kind comment` (the default) types `#` at the
+   end of the body's first line, which moves code without changing it; `--edit-kind code` types `x` at
+   the end of the first body line ending in a name, which changes what the code means (a new name).
 """
 import argparse
 import json
@@ -20,6 +23,7 @@ import sys
 import threading
 import time
 import queue
+import re
 
 
 class Client:
@@ -92,6 +96,7 @@ def main():
     parser.add_argument("--corpus", default="bench-data/transformers-5.24.0")
     parser.add_argument("--file", default="transformers/modeling_utils.py")
     parser.add_argument("--edits", type=int, default=200)
+    parser.add_argument("--edit-kind", choices=["comment", "code"], default="comment")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     corpus = os.path.abspath(args.corpus)
@@ -121,15 +126,20 @@ def main():
     text = open(path, encoding="utf-8").read()
     client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
     client.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri, 120)
-    # Edit inside the body of the first function: a comment character is valid at the end of a line.
+    # Edit inside the body of the first function: a comment character is valid at the end of a line,
+    # and so is a letter after a name.
     lines = text.split("\n")
     line = next(i for i, l in enumerate(lines) if l.startswith("def ")) + 1
+    typed = "#"
+    if args.edit_kind == "code":
+        line = next(i for i in range(line, len(lines)) if re.search(r"[A-Za-z0-9_]$", lines[i]))
+        typed = "x"
     column = len(lines[line].encode("utf-8"))
     latencies = []
     for edit in range(args.edits):
         version = edit + 2
         if edit % 2 == 0:
-            change = {"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column}}, "text": "#"}
+            change = {"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column}}, "text": typed}
         else:
             change = {"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column + 1}}, "text": ""}
         sent = time.perf_counter()
@@ -152,7 +162,7 @@ def main():
         print(f"time to first full diagnostics: {result['first_full_diagnostics_s']:.2f} s")
         print(f"resident memory after indexing: {result['rss_after_index_mib']:.1f} MiB")
         l = result["edit_to_publish_ms"]
-        print(f"edit -> publishDiagnostics on {args.file} ({len(latencies)} edits): p50 {l['p50']} ms, p90 {l['p90']} ms, p99 {l['p99']} ms")
+        print(f"edit ({args.edit_kind}) -> publishDiagnostics on {args.file} ({len(latencies)} edits): p50 {l['p50']} ms, p90 {l['p90']} ms, p99 {l['p99']} ms")
 
 
 if __name__ == "__main__":

@@ -57,15 +57,22 @@ fn main() {
     );
     let text = std::fs::read_to_string(root.join(target)).unwrap();
     // EDIT=comment (the default, as scripts/bench_lsp.py types): a `#` at the end of the first line
-    // of the first function's body. EDIT=code: an `x` inside that line, which changes the facts.
+    // of the first function's body, which moves code. EDIT=code (as `--edit-kind code`): an `x` at
+    // the end of the first body line that ends in a name, which changes the code.
     let in_code = std::env::var("EDIT").is_ok_and(|edit| edit == "code");
-    let line_start = text.find("\ndef ").unwrap() + 1;
-    let line_start = line_start + text[line_start..].find('\n').unwrap() + 1;
-    let line_end = line_start + text[line_start..].find('\n').unwrap();
+    let body = text.find("\ndef ").unwrap() + 1;
+    let body = body + text[body..].find('\n').unwrap() + 1;
+    let line_ends = text[body..].match_indices('\n').map(|(at, _)| body + at);
+    let ends_in_name = |&end: &usize| {
+        text[..end]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    };
     let (offset, inserted) = if in_code {
-        (line_start as u32 + 4, "x")
+        (line_ends.clone().find(ends_in_name).unwrap() as u32, "x")
     } else {
-        (line_end as u32, "#")
+        (line_ends.clone().next().unwrap() as u32, "#")
     };
     let mut parsed = ParsedFile::parse(text);
     parsed.take_moves();

@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the analysis' hot inner parts on a generated workspace (no corpus needed):
 //! lowering one module, checking the whole workspace from cold caches, checking one file with warm
-//! caches, and the editor's path for one keystroke (new facts for one file, then its check).
+//! caches, and the editor's path for one keystroke (new facts for one file, then its check), in code
+//! and in a comment.
 //!
 //! Run: `cargo bench -p brine_analysis --bench analysis`. The figures for the real corpus come from
 //! `scripts/bench_check.py` and `scripts/bench_lsp.py`; these track regressions in the parts.
@@ -8,7 +9,7 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use brine_analysis::{check_file, CheckOptions, FileId, Workspace};
+use brine_analysis::{check_file, CheckOptions, FactsChange, FileId, Workspace};
 use brine_facts::lower_text;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
@@ -107,6 +108,25 @@ fn benchmarks(c: &mut Criterion) {
     check_all(&live, &options);
     let mut round = 0;
     c.bench_function("edit: replace facts, check the file", |b| {
+        b.iter(|| {
+            round += 1;
+            live.replace_facts(edited, texts[round % 2].clone());
+            check_file(&live, edited, &options)
+        })
+    });
+
+    // A keystroke in a comment: the facts only move, so every cached result is kept.
+    let commented = module_text(MODULES / 2, "").replacen("\n\ndef ", "\n# a comment\n\ndef ", 1);
+    let texts = [
+        Arc::new(lower_text(&module_text(MODULES / 2, ""))),
+        Arc::new(lower_text(&commented)),
+    ];
+    assert_eq!(
+        live.replace_facts(edited, texts[1].clone()),
+        FactsChange::Moved,
+        "a comment only moves code"
+    );
+    c.bench_function("edit in a comment: replace facts, check the file", |b| {
         b.iter(|| {
             round += 1;
             live.replace_facts(edited, texts[round % 2].clone());

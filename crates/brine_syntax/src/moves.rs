@@ -122,3 +122,61 @@ fn only_comments_in(root: Node, from: usize, to: usize) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{ParsedFile, TextEdit, TextRange};
+
+    /// Applies `new_text` at `at` (replacing `len` bytes) and returns the move, if it was one.
+    fn edit(text: &str, at: usize, len: usize, new_text: &str) -> Option<Vec<super::Move>> {
+        let mut file = ParsedFile::parse(text.to_owned());
+        file.take_moves();
+        file.apply_edit(&TextEdit {
+            range: TextRange::new(at as u32, (at + len) as u32),
+            new_text: new_text.into(),
+        });
+        file.take_moves()
+    }
+
+    #[test]
+    fn comments_blank_lines_and_spacing_move_code() {
+        let text = "x = f(a, b)  # note\ny = 2\n";
+        let end_of_first = text.find('\n').unwrap();
+        assert!(
+            edit(text, end_of_first, 0, "!").is_some(),
+            "typing in a comment"
+        );
+        assert!(edit(text, end_of_first, 0, "\n\n").is_some(), "blank lines");
+        assert!(
+            edit(text, text.find(" b").unwrap(), 0, "  ").is_some(),
+            "spaces between tokens"
+        );
+        let hash = text.find('#').unwrap();
+        assert!(
+            edit(text, hash, end_of_first - hash, "").is_some(),
+            "deleting a comment"
+        );
+        let moves = edit(text, 0, 0, "# header\n").expect("a comment line above");
+        assert_eq!(moves[0].map(0), 9, "the first token moves down");
+    }
+
+    #[test]
+    fn code_strings_and_touching_tokens_do_not() {
+        let text = "x = f(a, b)\ns = 'text'\n";
+        assert!(edit(text, 0, 0, "#").is_none(), "commenting code out");
+        assert!(
+            edit(text, text.find('a').unwrap(), 0, "z").is_none(),
+            "typing in a name"
+        );
+        assert!(
+            edit(text, text.find("text").unwrap(), 0, " ").is_none(),
+            "typing in a string"
+        );
+        // Between `f` and `(`: an offset there could be the end of one or the start of the other.
+        assert!(edit(text, text.find('(').unwrap(), 0, " ").is_none());
+        assert!(
+            edit("def f(:\n", 0, 0, "# x\n").is_none(),
+            "code with syntax errors"
+        );
+    }
+}

@@ -2,7 +2,6 @@
 //!
 //! Built from inputs the caller already has (paths and facts); no file is read here.
 
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use brine_facts::{CallId, FileFacts, FunctionId};
@@ -15,39 +14,50 @@ use crate::value::ValueSet;
 /// A cached resolution result with what it was computed from.
 pub(crate) type Cached<T> = (T, Arc<[Dep]>);
 
-/// A cache entry: the result, its dependencies, and a one-word summary of them ([`dep_mask`]) so
-/// that invalidation can skip most entries without reading their dependency lists.
+/// A cache entry: the result, what it was computed from, and the workspace revision it was
+/// computed at. It holds as long as none of its dependencies changed after that revision
+/// ([`Revisions::holds`]), so an edit invalidates results without visiting them.
 #[derive(Debug)]
 struct Entry<T> {
     value: T,
     deps: Arc<[Dep]>,
-    mask: u64,
+    computed_at: u32,
 }
 
 impl<T: Clone> Entry<T> {
-    fn new(value: T, deps: Arc<[Dep]>) -> Self {
-        let mask = deps.iter().fold(0, |mask, dep| mask | dep_bit(dep));
-        Entry { value, deps, mask }
-    }
-
     fn cached(&self) -> Cached<T> {
         (self.value.clone(), self.deps.clone())
     }
 }
 
-/// One bit per dependency (files and names share 63 bits by hashing; `Anything` has the last bit).
-/// Two entries with disjoint masks cannot share a dependency.
-fn dep_bit(dep: &Dep) -> u64 {
-    match dep {
-        Dep::File(file) => 1 << (file.0 % 63),
-        Dep::CallsNamed(name) => name_bit(name),
-        Dep::Anything => 1 << 63,
+/// When each dependency last changed, in revisions of the workspace (one per change of code).
+#[derive(Debug, Default)]
+struct Revisions {
+    current: u32,
+    /// Per file, the revision of its last change of code.
+    files: Vec<u32>,
+    /// Per callee name, the revision at which some file's number of calls of it last changed.
+    calls_named: FxHashMap<Box<str>, u32>,
+}
+
+impl Revisions {
+    /// True when nothing `deps` lists changed after revision `computed_at`.
+    fn holds(&self, deps: &[Dep], computed_at: u32) -> bool {
+        deps.iter().all(|dep| {
+            let changed_at = match dep {
+                Dep::File(file) => self.files.get(file.index()).copied().unwrap_or(0),
+                Dep::CallsNamed(name) => self.calls_named.get(&**name).copied().unwrap_or(0),
+                // Any change of code at all.
+                Dep::Anything => self.current,
+            };
+            changed_at <= computed_at
+        })
     }
 }
 
-fn name_bit(name: &str) -> u64 {
-    1 << (FxBuildHasher.hash_one(name) % 63)
-}
+/// After this many changes of code, results that no longer hold are swept from the caches (they
+/// are otherwise only replaced when their key is computed again).
+const SWEEP_EVERY: u32 = 64;
 
 /// Index of a file in its [`Workspace`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,6 +114,8 @@ pub struct Workspace {
     calls_by_name: FxHashMap<Box<str>, Vec<(FileId, CallId)>>,
     /// First components of every module name, to skip workspace lookups for library names quickly.
     top_levels: FxHashSet<String>,
+    /// When each file and callee name last changed (what cached results are checked against).
+    revisions: Revisions,
     /// Resolution results shared by every resolver on this workspace (see `Resolver::guarded`).
     resolved: DashMap<(Key, bool), Entry<ValueSet>, FxBuildHasher>,
     /// Call sites per function, shared the same way.
@@ -186,8 +198,10 @@ impl Workspace {
 
     /// Replaces the facts of an existing file (an edit in the editor, a change on disk). Module names
     /// do not change; the call index is updated, and exactly the cached results that read this file,
-    /// or the calls of a name this file now calls a different number of times, are dropped. Adding
-    /// or removing files needs [`Workspace::new`].
+    /// or the calls of a name this file now calls a different number of times, stop holding: the
+    /// file and those names are marked changed at a new revision, which costs the same however many
+    /// results there are (results are checked when read, and swept now and then). Adding or removing
+    /// files needs [`Workspace::new`].
     ///
     /// When the new facts are the old ones with positions moved in order (a keystroke in a comment,
     /// blank lines), ids, names and the call index are unchanged and every cached result still
@@ -215,33 +229,48 @@ impl Workspace {
         // A result that looked at this file's calls of a name read its facts (`Dep::File`); one
         // that found none here did not, and goes stale only if the number of such calls changes.
         let new_counts = call_counts(&new);
-        let called: FxHashSet<&str> = old_counts
-            .keys()
-            .chain(new_counts.keys())
-            .filter(|name| old_counts.get(*name) != new_counts.get(*name))
-            .copied()
-            .collect();
-        let stale = |deps: &Arc<[Dep]>| {
-            deps.iter().any(|dep| match dep {
-                Dep::File(file) => *file == id,
-                Dep::CallsNamed(name) => called.contains(&**name),
-                Dep::Anything => true,
-            })
-        };
-        let query = called
-            .iter()
-            .map(|name| name_bit(name))
-            .fold(dep_bit(&Dep::File(id)) | dep_bit(&Dep::Anything), |a, b| {
-                a | b
-            });
-        let keep = |mask: u64, deps: &Arc<[Dep]>| mask & query == 0 || !stale(deps);
-        self.resolved
-            .retain(|_, entry| keep(entry.mask, &entry.deps));
-        self.call_sites
-            .retain(|_, entry| keep(entry.mask, &entry.deps));
-        self.call_targets
-            .retain(|_, entry| keep(entry.mask, &entry.deps));
+        let revisions = &mut self.revisions;
+        revisions.current += 1;
+        let now = revisions.current;
+        if revisions.files.len() <= id.index() {
+            revisions.files.resize(id.index() + 1, 0);
+        }
+        revisions.files[id.index()] = now;
+        for name in old_counts.keys().chain(new_counts.keys()) {
+            if old_counts.get(name) != new_counts.get(name) {
+                revisions.calls_named.insert((*name).into(), now);
+            }
+        }
+        if now.is_multiple_of(SWEEP_EVERY) {
+            self.sweep();
+        }
         FactsChange::Changed
+    }
+
+    /// Drops the cached results that no longer hold.
+    fn sweep(&mut self) {
+        let revisions = &self.revisions;
+        self.resolved
+            .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
+        self.call_sites
+            .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
+        self.call_targets
+            .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
+    }
+
+    /// The value of a cache entry if it still holds.
+    fn valid<T: Clone>(&self, entry: &Entry<T>) -> Option<Cached<T>> {
+        self.revisions
+            .holds(&entry.deps, entry.computed_at)
+            .then(|| entry.cached())
+    }
+
+    fn entry<T>(&self, value: T, deps: Arc<[Dep]>) -> Entry<T> {
+        Entry {
+            value,
+            deps,
+            computed_at: self.revisions.current,
+        }
     }
 
     /// Marks a file as a notebook: `cells` holds each code cell's first line and index in the notebook.
@@ -320,11 +349,11 @@ impl Workspace {
     }
 
     pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<Cached<ValueSet>> {
-        self.resolved.get(key).map(|entry| entry.cached())
+        self.resolved.get(key).and_then(|entry| self.valid(&entry))
     }
 
     pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
-        self.resolved.insert(key, Entry::new(values, deps));
+        self.resolved.insert(key, self.entry(values, deps));
     }
 
     pub(crate) fn cached_call_sites(
@@ -334,7 +363,7 @@ impl Workspace {
     ) -> Option<Cached<Arc<Vec<CallSite>>>> {
         self.call_sites
             .get(&(file, function))
-            .map(|entry| entry.cached())
+            .and_then(|entry| self.valid(&entry))
     }
 
     pub(crate) fn cache_call_sites(
@@ -345,11 +374,13 @@ impl Workspace {
         deps: Arc<[Dep]>,
     ) {
         self.call_sites
-            .insert((file, function), Entry::new(sites, deps));
+            .insert((file, function), self.entry(sites, deps));
     }
 
     pub(crate) fn cached_call_targets(&self, name: &str) -> Option<Cached<Arc<[CallTarget]>>> {
-        self.call_targets.get(name).map(|entry| entry.cached())
+        self.call_targets
+            .get(name)
+            .and_then(|entry| self.valid(&entry))
     }
 
     pub(crate) fn cache_call_targets(
@@ -359,12 +390,26 @@ impl Workspace {
         deps: Arc<[Dep]>,
     ) {
         self.call_targets
-            .insert(name.into(), Entry::new(targets, deps));
+            .insert(name.into(), self.entry(targets, deps));
     }
 
     /// How many resolution results are cached (for tests and statistics).
     pub fn cached_results(&self) -> usize {
-        self.resolved.len() + self.call_sites.len() + self.call_targets.len()
+        let holds = |deps: &[Dep], at: u32| usize::from(self.revisions.holds(deps, at));
+        self.resolved
+            .iter()
+            .map(|entry| holds(&entry.deps, entry.computed_at))
+            .sum::<usize>()
+            + self
+                .call_sites
+                .iter()
+                .map(|entry| holds(&entry.deps, entry.computed_at))
+                .sum::<usize>()
+            + self
+                .call_targets
+                .iter()
+                .map(|entry| holds(&entry.deps, entry.computed_at))
+                .sum::<usize>()
     }
 
     /// Calls anywhere in the workspace whose callee's last name is `name`.
@@ -450,6 +495,30 @@ fn module_name(path: &str, paths: &FxHashSet<&str>) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn results_that_stopped_holding_are_swept() {
+        let text =
+            |n: usize| format!("import pickle\nX = {n}\ndef f(b):\n    return pickle.loads(b)\n");
+        let facts = |n: usize| Arc::new(brine_facts::lower_text(&text(n)));
+        let mut workspace = Workspace::new(vec![("a.py".into(), facts(0))], []);
+        let stored = |workspace: &Workspace| {
+            workspace.resolved.len() + workspace.call_sites.len() + workspace.call_targets.len()
+        };
+        crate::check_file(&workspace, FileId(0), &crate::CheckOptions::default());
+        let before = workspace.cached_results();
+        assert!(before > 1);
+        workspace.replace_facts(FileId(0), facts(1));
+        assert!(
+            workspace.cached_results() < before,
+            "results that read the file stop holding"
+        );
+        assert_eq!(stored(&workspace), before, "and stay stored until swept");
+        for n in 2..=SWEEP_EVERY as usize {
+            workspace.replace_facts(FileId(0), facts(n));
+        }
+        assert_eq!(stored(&workspace), workspace.cached_results(), "swept");
+    }
 
     #[test]
     fn module_names_follow_packages() {

@@ -45,10 +45,8 @@ impl<'a> Lowerer<'a> {
             // An annotation's `type` node wraps the annotation expression.
             "type" | "parenthesized_expression" => {
                 return match first_code_child(node) {
-                    Some(inner) if inner.kind() != "comment" => {
-                        self.lower_expr(inner, scope, depth)
-                    }
-                    _ => self.add_expr(Expr::Unknown, range),
+                    Some(inner) => self.lower_expr(inner, scope, depth),
+                    None => self.add_expr(Expr::Unknown, range),
                 };
             }
             "binary_operator" => {
@@ -131,9 +129,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_children(&mut self, node: Node, scope: ScopeId, depth: u32) -> Vec<ExprId> {
         let mut cursor = node.walk();
-        let children: Vec<Node> = code_children(node, &mut cursor)
-            .filter(|child| child.kind() != "comment")
-            .collect();
+        let children: Vec<Node> = code_children(node, &mut cursor).collect();
         children
             .into_iter()
             .map(|child| self.lower_expr(child, scope, depth))
@@ -295,7 +291,6 @@ impl<'a> Lowerer<'a> {
                     };
                     entries.push((None, value));
                 }
-                "comment" => {}
                 _ => {
                     self.lower_expr(child, scope, depth);
                 }
@@ -339,7 +334,6 @@ impl<'a> Lowerer<'a> {
                 "if_clause" => {
                     self.lower_children(child, inner, depth);
                 }
-                "comment" => {}
                 "pair" => {
                     self.lower_field(child, "key", inner, depth);
                     element = Some(self.lower_field(child, "value", inner, depth));

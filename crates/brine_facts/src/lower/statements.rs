@@ -62,7 +62,7 @@ impl<'a> Lowerer<'a> {
             scope,
             conditional,
         } = work;
-        if !matches!(node.kind(), "block" | "comment") {
+        if node.kind() != "block" {
             self.statement_start = node.start_byte() as u32;
         }
         let range = code_range(node);
@@ -73,8 +73,7 @@ impl<'a> Lowerer<'a> {
         };
         let mut cursor = node.walk();
         match node.kind() {
-            "comment"
-            | "pass_statement"
+            "pass_statement"
             | "break_statement"
             | "continue_statement"
             | "future_import_statement"
@@ -195,7 +194,7 @@ impl<'a> Lowerer<'a> {
                 for child in code_children(node, &mut cursor) {
                     match child.kind() {
                         "block" => push_block(&mut nested, child, scope, true),
-                        "case_pattern" | "comment" => {}
+                        "case_pattern" => {}
                         kind if is_statement_kind(kind) => nested.push(Work {
                             node: child,
                             scope,
@@ -231,7 +230,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let mut cursor = node.walk();
                 for child in code_children(node, &mut cursor) {
-                    if !is_statement_kind(child.kind()) && child.kind() != "comment" {
+                    if !is_statement_kind(child.kind()) {
                         match child.kind() {
                             "assignment" => self.lower_assignment(child, scope, site),
                             _ => {
@@ -346,9 +345,7 @@ impl<'a> Lowerer<'a> {
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
             | "expression_list" => {
                 let mut cursor = target.walk();
-                let elements: Vec<Node> = code_children(target, &mut cursor)
-                    .filter(|child| child.kind() != "comment")
-                    .collect();
+                let elements: Vec<Node> = code_children(target, &mut cursor).collect();
                 for (index, element) in elements.into_iter().enumerate() {
                     let element_source = match source {
                         TargetSource::Value(value) => TargetSource::Element {
@@ -518,7 +515,7 @@ impl<'a> Lowerer<'a> {
             let mut cursor = superclasses.walk();
             for base in code_children(superclasses, &mut cursor) {
                 match base.kind() {
-                    "keyword_argument" | "comment" => {}
+                    "keyword_argument" => {}
                     _ => bases.push(self.lower_expr(base, scope, 0)),
                 }
             }

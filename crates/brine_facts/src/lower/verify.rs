@@ -96,9 +96,7 @@ impl<'a> Lowerer<'a> {
     /// True when a block ends in `raise`, `return`, `continue` or `break`.
     fn always_exits(&self, block: Node) -> bool {
         let mut cursor = block.walk();
-        let last = code_children(block, &mut cursor)
-            .filter(|n| n.kind() != "comment")
-            .last();
+        let last = code_children(block, &mut cursor).last();
         last.is_some_and(|n| {
             matches!(
                 n.kind(),

@@ -43,11 +43,135 @@ fn main() {
         counts[3],
         string_bytes
     );
+    // Estimated heap bytes and allocations per part of the facts (malloc overhead not included).
+    let mut parts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    let mut add = |part: &'static str, bytes: usize, allocations: usize| {
+        let entry = parts.entry(part).or_default();
+        entry.0 += bytes;
+        entry.1 += allocations;
+    };
+    use std::mem::size_of;
+    for f in &facts {
+        add(
+            "exprs",
+            f.exprs.capacity() * size_of::<brine_facts::Expr>(),
+            1,
+        );
+        add("expr_ranges", f.expr_ranges.capacity() * 8, 1);
+        for e in &f.exprs {
+            use brine_facts::Expr::*;
+            match e {
+                Choice(x) | Tuple(x) | List(x) => add("expr lists", x.len() * 4, 1),
+                Dict(x) => add("expr lists", x.len() * 12, 1),
+                FString(x) => add("fstrings", x.len() * 24, 1),
+                _ => {}
+            }
+        }
+        add(
+            "bindings",
+            f.bindings.capacity() * size_of::<brine_facts::Binding>(),
+            1,
+        );
+        for b in &f.bindings {
+            if let brine_facts::BindingKind::Import(t) = &b.kind {
+                add(
+                    "imports",
+                    size_of::<brine_facts::ImportTarget>() + t.module.len(),
+                    2,
+                );
+            }
+        }
+        add(
+            "calls",
+            f.calls.capacity() * size_of::<brine_facts::Call>(),
+            1,
+        );
+        for c in &f.calls {
+            add(
+                "call args",
+                c.args.len() * size_of::<brine_facts::Arg>(),
+                usize::from(!c.args.is_empty()),
+            );
+        }
+        add(
+            "scopes",
+            f.scopes.capacity() * size_of::<brine_facts::Scope>(),
+            1,
+        );
+        for s in &f.scopes {
+            let buckets = if s.names.capacity() == 0 {
+                0
+            } else {
+                (s.names.capacity() * 8 / 7).next_power_of_two()
+            };
+            add(
+                "scope name maps",
+                buckets
+                    * (size_of::<(
+                        brine_facts::Name,
+                        smallvec::SmallVec<[brine_facts::BindingId; 2]>,
+                    )>() + 1),
+                usize::from(buckets > 0),
+            );
+        }
+        add(
+            "functions",
+            f.functions.capacity() * size_of::<brine_facts::Function>(),
+            1,
+        );
+        for func in &f.functions {
+            add(
+                "function vecs",
+                func.params.capacity() * size_of::<brine_facts::Param>()
+                    + (func.decorators.capacity() + func.returns.capacity()) * 4,
+                usize::from(func.params.capacity() > 0)
+                    + usize::from(func.decorators.capacity() > 0)
+                    + usize::from(func.returns.capacity() > 0),
+            );
+        }
+        add("line index", f.line_index.line_count() * 4, 1);
+        let mut names: rustc_hash::FxHashSet<*const u8> = Default::default();
+        let mut name_bytes = 0;
+        let mut visit = |n: &brine_facts::Name| {
+            if names.insert(n.as_ptr()) {
+                name_bytes += n.len() + 16;
+            }
+        };
+        for b in &f.bindings {
+            visit(&b.name);
+        }
+        for e in &f.exprs {
+            match e {
+                brine_facts::Expr::Name { name, .. } => visit(name),
+                brine_facts::Expr::Attribute { attr, .. } => visit(attr),
+                brine_facts::Expr::Str(s) => visit(s),
+                _ => {}
+            }
+        }
+        add("interned names", name_bytes, names.len());
+    }
+    let mut total = (0, 0);
+    for (part, (bytes, allocations)) in &parts {
+        println!(
+            "{part:>18}: {:>7.1} MB in {:>9} allocations",
+            *bytes as f64 / 1e6,
+            allocations
+        );
+        total.0 += bytes;
+        total.1 += allocations;
+    }
     println!(
-        "size_of Expr {} Binding {} Call {}",
+        "{:>18}: {:>7.1} MB in {:>9} allocations",
+        "total",
+        total.0 as f64 / 1e6,
+        total.1
+    );
+    println!(
+        "size_of Expr {} Binding {} Call {} Arg {}",
         std::mem::size_of::<brine_facts::Expr>(),
         std::mem::size_of::<brine_facts::Binding>(),
-        std::mem::size_of::<brine_facts::Call>()
+        std::mem::size_of::<brine_facts::Call>(),
+        std::mem::size_of::<brine_facts::Arg>()
     );
 }
 fn rss() -> String {

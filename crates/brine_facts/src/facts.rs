@@ -265,7 +265,7 @@ pub enum BinOp {
 #[derive(Clone, Debug)]
 pub struct Call {
     pub callee: ExprId,
-    pub args: Vec<Arg>,
+    pub args: Box<[Arg]>,
     pub scope: ScopeId,
     /// The whole call, callee to closing parenthesis.
     pub range: TextRange,

@@ -172,7 +172,7 @@ impl<'a> Lowerer<'a> {
         let call = CallId(self.facts.calls.len() as u32);
         self.facts.calls.push(Call {
             callee,
-            args,
+            args: args.into_boxed_slice(),
             scope,
             range: range_of(node),
             args_range,

@@ -83,6 +83,9 @@ impl<'a> Lowerer<'a> {
                     match child.kind() {
                         "assignment" => self.lower_assignment(child, scope, site),
                         "augmented_assignment" => self.lower_augmented(child, scope, site),
+                        // Docstrings and other bare strings do nothing; keeping them would hold
+                        // a copy of every docstring (a quarter of transformers' text).
+                        _ if is_plain_string(child) => {}
                         _ => {
                             self.lower_expr(child, scope, 0);
                         }
@@ -546,4 +549,16 @@ fn in_source_order(mut work: Vec<Work>) -> Vec<Work> {
 /// A dotted name with the whitespace and comments tree-sitter allows inside it removed.
 fn dotted(text: &str) -> String {
     text.split('.').map(str::trim).collect::<Vec<_>>().join(".")
+}
+
+/// A string literal (or concatenation of them) without interpolations: evaluating it has no effect.
+fn is_plain_string(node: Node) -> bool {
+    let mut cursor = node.walk();
+    match node.kind() {
+        "string" => !node
+            .children(&mut cursor)
+            .any(|child| child.kind() == "interpolation"),
+        "concatenated_string" => code_children(node, &mut cursor).all(is_plain_string),
+        _ => false,
+    }
 }

@@ -132,7 +132,8 @@ impl<'w> Resolver<'w> {
     fn tracked<T>(&mut self, compute: impl FnOnce(&mut Self) -> T) -> (T, Arc<[Dep]>) {
         self.deps.borrow_mut().push(Vec::new());
         let result = compute(self);
-        let deps: Arc<[Dep]> = self.deps.borrow_mut().pop().unwrap_or_default().into();
+        let deps = self.deps.borrow_mut().pop().unwrap_or_default();
+        let deps = self.workspace.shared_deps(deps);
         self.note_all(&deps);
         (result, deps)
     }

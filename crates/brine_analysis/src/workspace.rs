@@ -123,6 +123,10 @@ pub struct Workspace {
     /// What the callee of each call of a name resolves to, shared by every function of that name
     /// (transformers has hundreds of `_init_weights`; their call sites are the same calls).
     call_targets: DashMap<Box<str>, Entry<Arc<[CallTarget]>>, FxBuildHasher>,
+    /// `[Dep::File(id)]` for every file, shared: most results depend on exactly one file, and one
+    /// allocation per result would be a tenth of the cache's memory.
+    single_file_deps: Vec<Arc<[Dep]>>,
+    no_deps: Arc<[Dep]>,
 }
 
 /// What [`Workspace::replace_facts`] found had changed in a file.
@@ -161,6 +165,9 @@ impl Workspace {
             .collect();
         let mut workspace = Workspace {
             directories,
+            single_file_deps: (0..files.len() as u32)
+                .map(|id| Arc::from([Dep::File(FileId(id))]))
+                .collect(),
             ..Workspace::default()
         };
         for ((path, facts), (module, is_package)) in files.into_iter().zip(named) {
@@ -263,6 +270,18 @@ impl Workspace {
         self.revisions
             .holds(&entry.deps, entry.computed_at)
             .then(|| entry.cached())
+    }
+
+    /// The dependencies of a computation as stored with its result, shared when they are common.
+    pub(crate) fn shared_deps(&self, deps: Vec<Dep>) -> Arc<[Dep]> {
+        match deps.as_slice() {
+            [] => self.no_deps.clone(),
+            [Dep::File(file)] => match self.single_file_deps.get(file.index()) {
+                Some(shared) => shared.clone(),
+                None => deps.into(),
+            },
+            _ => deps.into(),
+        }
     }
 
     fn entry<T>(&self, value: T, deps: Arc<[Dep]>) -> Entry<T> {

@@ -99,19 +99,10 @@ fn main() {
             1,
         );
         for s in &f.scopes {
-            let buckets = if s.names.capacity() == 0 {
-                0
-            } else {
-                (s.names.capacity() * 8 / 7).next_power_of_two()
-            };
             add(
-                "scope name maps",
-                buckets
-                    * (size_of::<(
-                        brine_facts::Name,
-                        smallvec::SmallVec<[brine_facts::BindingId; 2]>,
-                    )>() + 1),
-                usize::from(buckets > 0),
+                "scope names",
+                s.names.len() * size_of::<(brine_facts::Name, brine_facts::NameBindings)>(),
+                usize::from(!s.names.is_empty()),
             );
         }
         add(

@@ -1,7 +1,7 @@
 //! The data types of per-file facts. Everything is stored in flat vectors indexed by small ids.
 
 use brine_syntax::{LineIndex, TextRange};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use crate::Suppressions;
 
@@ -50,9 +50,6 @@ impl FileFacts {
     /// and vectors grown by doubling are a third empty on average.
     pub fn shrink_to_fit(&mut self) {
         self.scopes.shrink_to_fit();
-        for scope in &mut self.scopes {
-            scope.names.shrink_to_fit();
-        }
         self.bindings.shrink_to_fit();
         self.exprs.shrink_to_fit();
         self.expr_ranges.shrink_to_fit();
@@ -144,11 +141,70 @@ pub struct Scope {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
     /// Every binding of each name in this scope, in source order (most names have one or two).
-    pub names: FxHashMap<Name, smallvec::SmallVec<[BindingId; 2]>>,
+    pub names: ScopeNames,
     /// Names declared `global` here: their bindings were moved to the module scope.
     pub globals: FxHashSet<Name>,
     /// Names declared `nonlocal` here: their bindings were moved to the enclosing function scope.
     pub nonlocals: FxHashSet<Name>,
+}
+
+/// The bindings of one name in a scope, in source order.
+pub type NameBindings = smallvec::SmallVec<[BindingId; 2]>;
+
+/// The names bound in a scope, sorted: every function has its own, and a sorted slice takes about
+/// half the memory of a hash map (lookups are a binary search; few scopes have more than a
+/// hundred names).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScopeNames(Box<[(Name, NameBindings)]>);
+
+impl ScopeNames {
+    pub fn get(&self, name: &str) -> Option<&NameBindings> {
+        self.0
+            .binary_search_by(|(bound, _)| (**bound).cmp(name))
+            .ok()
+            .map(|index| &self.0[index].1)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// The names with their bindings, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&Name, &NameBindings)> {
+        self.0.iter().map(|(name, bindings)| (name, bindings))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Name> {
+        self.iter().map(|(name, _)| name)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &NameBindings> {
+        self.iter().map(|(_, bindings)| bindings)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(Name, NameBindings)> for ScopeNames {
+    fn from_iter<I: IntoIterator<Item = (Name, NameBindings)>>(iter: I) -> Self {
+        let mut names: Vec<(Name, NameBindings)> = iter.into_iter().collect();
+        names.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        ScopeNames(names.into_boxed_slice())
+    }
+}
+
+impl std::ops::Index<&str> for ScopeNames {
+    type Output = NameBindings;
+    fn index(&self, name: &str) -> &NameBindings {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no binding of {name:?} in this scope"))
+    }
 }
 
 #[derive(Clone, Debug)]

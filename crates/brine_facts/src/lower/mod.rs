@@ -31,10 +31,15 @@ pub fn lower(file: &ParsedFile) -> FileFacts {
         },
         statement_start: 0,
         names: Default::default(),
+        scope_names: Vec::new(),
+        arg_stack: Vec::new(),
     };
     let module = lowerer.new_scope(ScopeKind::Module, None);
     lowerer.lower_module(file.tree().root_node(), module);
     lowerer.relocate_declared_bindings();
+    for (scope, names) in lowerer.facts.scopes.iter_mut().zip(lowerer.scope_names) {
+        scope.names = names.into_iter().collect();
+    }
     lowerer.facts.shrink_to_fit();
     lowerer.facts
 }
@@ -70,6 +75,11 @@ struct Lowerer<'a> {
     statement_start: u32,
     /// Names allocated so far (see [`Lowerer::intern`]).
     names: rustc_hash::FxHashSet<Name>,
+    /// The names bound in each scope while lowering (indexed like the scopes); they become each
+    /// scope's sorted [`ScopeNames`] at the end.
+    scope_names: Vec<FxHashMap<Name, NameBindings>>,
+    /// Arguments of the calls being lowered (see `lower_call`).
+    arg_stack: Vec<Arg>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -90,10 +100,11 @@ impl<'a> Lowerer<'a> {
 
     fn new_scope(&mut self, kind: ScopeKind, parent: Option<ScopeId>) -> ScopeId {
         let id = ScopeId(self.facts.scopes.len() as u32);
+        self.scope_names.push(FxHashMap::default());
         self.facts.scopes.push(Scope {
             kind,
             parent,
-            names: FxHashMap::default(),
+            names: ScopeNames::default(),
             globals: FxHashSet::default(),
             nonlocals: FxHashSet::default(),
         });
@@ -118,8 +129,7 @@ impl<'a> Lowerer<'a> {
             range: site.range,
             unconditional: site.unconditional,
         });
-        self.facts.scopes[scope.index()]
-            .names
+        self.scope_names[scope.index()]
             .entry(name)
             .or_default()
             .push(id);
@@ -139,7 +149,7 @@ impl<'a> Lowerer<'a> {
                     .collect()
             };
             for (name, is_global) in declared {
-                let Some(moved) = self.facts.scopes[scope_index].names.remove(&name) else {
+                let Some(moved) = self.scope_names[scope_index].remove(&name) else {
                     continue;
                 };
                 let target = if is_global {
@@ -152,7 +162,7 @@ impl<'a> Lowerer<'a> {
                     // Another scope rebinds the name at a time we cannot know.
                     self.facts.bindings[binding.index()].unconditional = false;
                 }
-                let names = &mut self.facts.scopes[target.index()].names;
+                let names = &mut self.scope_names[target.index()];
                 let list = names.entry(name).or_default();
                 list.extend(moved);
                 let bindings = &self.facts.bindings;

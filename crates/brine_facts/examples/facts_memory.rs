@@ -51,6 +51,8 @@ fn main() {
         entry.1 += allocations;
     };
     use std::mem::size_of;
+    // Names are shared across files (brine_facts::intern): count each allocation once.
+    let mut names: rustc_hash::FxHashSet<*const u8> = Default::default();
     for f in &facts {
         add(
             "exprs",
@@ -121,11 +123,11 @@ fn main() {
             );
         }
         add("line index", f.line_index.line_count() * 4, 1);
-        let mut names: rustc_hash::FxHashSet<*const u8> = Default::default();
-        let mut name_bytes = 0;
+        let (mut name_bytes, mut new_names) = (0, 0);
         let mut visit = |n: &brine_facts::Name| {
             if names.insert(n.as_ptr()) {
                 name_bytes += n.len() + 16;
+                new_names += 1;
             }
         };
         for b in &f.bindings {
@@ -139,7 +141,7 @@ fn main() {
                 _ => {}
             }
         }
-        add("interned names", name_bytes, names.len());
+        add("interned names", name_bytes, new_names);
     }
     let mut total = (0, 0);
     for (part, (bytes, allocations)) in &parts {

@@ -12,9 +12,11 @@
 
 mod facts;
 mod lower;
+mod names;
 mod positions;
 mod suppression;
 
 pub use facts::*;
 pub use lower::{lower, lower_moved, lower_text, MAX_EXPR_DEPTH};
+pub use names::{forget_unused_names, intern};
 pub use suppression::{CodeFilter, Suppressions};

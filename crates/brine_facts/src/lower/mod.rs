@@ -83,13 +83,13 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    /// One shared allocation per distinct name in the file (names repeat: a module's facts hold
-    /// every use of `self`, `torch`, `x`).
+    /// The shared allocation of a name (see [`crate::intern`]); names repeat, so the file's own
+    /// set answers most lookups without taking the shared table's lock.
     fn intern(&mut self, text: &str) -> Name {
         if let Some(name) = self.names.get(text) {
             return name.clone();
         }
-        let name: Name = text.into();
+        let name = crate::intern(text);
         self.names.insert(name.clone());
         name
     }

@@ -7,12 +7,14 @@
 //!   conversion happens only at the edges (CLI output, LSP), through [`LineIndex`].
 //! - This crate does no I/O: callers hand it text.
 
+mod fields;
 mod line_index;
 mod moves;
 mod parse;
 mod source;
 mod text_range;
 
+pub use fields::field;
 pub use line_index::{LineCol, LineIndex};
 pub use moves::Move;
 pub use parse::{ParsedFile, TextEdit};

@@ -1,7 +1,7 @@
 //! Expression lowering: names, attributes, calls with their arguments, literals and the few
 //! operators that matter for resolving values (concatenation, choices, containers).
 
-use brine_syntax::{Node, TextRange};
+use brine_syntax::{field, Node, TextRange};
 
 use super::{code_children, first_code_child, range_of, BindingSite, Lowerer, MAX_EXPR_DEPTH};
 use crate::facts::*;
@@ -22,11 +22,11 @@ impl<'a> Lowerer<'a> {
                 scope,
             },
             "attribute" => {
-                let object = match node.child_by_field_name("object") {
+                let object = match field(node, "object") {
                     Some(object) => self.lower_expr(object, scope, depth),
                     None => self.add_expr(Expr::Unknown, range),
                 };
-                match node.child_by_field_name("attribute") {
+                match field(node, "attribute") {
                     Some(attr) => Expr::Attribute {
                         object,
                         attr: self.intern(self.node_text(attr)),
@@ -50,7 +50,7 @@ impl<'a> Lowerer<'a> {
                 };
             }
             "binary_operator" => {
-                let op = match node.child_by_field_name("operator").map(|op| op.kind()) {
+                let op = match field(node, "operator").map(|op| op.kind()) {
                     Some("+") => BinOp::Add,
                     Some("%") => BinOp::Mod,
                     Some("/") => BinOp::Div,
@@ -94,7 +94,7 @@ impl<'a> Lowerer<'a> {
             },
             "named_expression" => {
                 let value = self.lower_field(node, "value", scope, depth);
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = field(node, "name") {
                     let site = BindingSite {
                         offset: node.end_byte() as u32,
                         range: range_of(name),
@@ -120,8 +120,8 @@ impl<'a> Lowerer<'a> {
         self.add_expr(expr, range)
     }
 
-    fn lower_field(&mut self, node: Node, field: &str, scope: ScopeId, depth: u32) -> ExprId {
-        match node.child_by_field_name(field) {
+    fn lower_field(&mut self, node: Node, name: &str, scope: ScopeId, depth: u32) -> ExprId {
+        match field(node, name) {
             Some(child) => self.lower_expr(child, scope, depth),
             None => self.add_expr(Expr::Unknown, range_of(node)),
         }
@@ -143,7 +143,7 @@ impl<'a> Lowerer<'a> {
         // shrinking a growing vector per call fragmented glibc's heap enough to slow lowering by half.
         let args_start = self.arg_stack.len();
         let mut trailing_comma = false;
-        let args_range = match node.child_by_field_name("arguments") {
+        let args_range = match field(node, "arguments") {
             Some(arguments) if arguments.kind() == "argument_list" => {
                 let mut cursor = arguments.walk();
                 let children: Vec<Node> = arguments.children(&mut cursor).collect();
@@ -192,7 +192,7 @@ impl<'a> Lowerer<'a> {
         let range = range_of(child);
         let (kind, value) = match child.kind() {
             "keyword_argument" => {
-                let name = child.child_by_field_name("name")?;
+                let name = field(child, "name")?;
                 let name = self.intern(self.node_text(name));
                 let value = self.lower_field(child, "value", scope, depth);
                 (ArgKind::Keyword(name), value)
@@ -310,7 +310,7 @@ impl<'a> Lowerer<'a> {
             false,
             TextRange::new(node.start_byte() as u32, node.start_byte() as u32 + 6),
         );
-        if let Some(parameters) = node.child_by_field_name("parameters") {
+        if let Some(parameters) = field(node, "parameters") {
             self.lower_parameters(parameters, function, scope);
         }
         let body_scope = self.facts.function(function).scope;
@@ -330,7 +330,7 @@ impl<'a> Lowerer<'a> {
             match child.kind() {
                 "for_in_clause" => {
                     let iterated = self.lower_field(child, "right", inner, depth);
-                    if let Some(left) = child.child_by_field_name("left") {
+                    if let Some(left) = field(child, "left") {
                         self.bind_comprehension_target(left, iterated, inner);
                     }
                 }
@@ -406,14 +406,12 @@ impl<'a> Lowerer<'a> {
         let mut cursor = parameters.walk();
         let children: Vec<Node> = code_children(parameters, &mut cursor).collect();
         for child in children {
-            let annotation = child.child_by_field_name("type");
+            let annotation = field(child, "type");
             let (name_node, default, kind) = match child.kind() {
                 "identifier" => (Some(child), None, None),
-                "default_parameter" | "typed_default_parameter" => (
-                    child.child_by_field_name("name"),
-                    child.child_by_field_name("value"),
-                    None,
-                ),
+                "default_parameter" | "typed_default_parameter" => {
+                    (field(child, "name"), field(child, "value"), None)
+                }
                 "typed_parameter" => match first_code_child(child) {
                     Some(inner) if inner.kind() == "list_splat_pattern" => {
                         (first_code_child(inner), None, Some(ParamKind::VarArgs))

@@ -1,9 +1,9 @@
 //! Statement lowering: bindings (imports, assignments, definitions, loop and `with` targets),
 //! scopes for functions and classes, returns, and `global`/`nonlocal` declarations.
 
-use brine_syntax::Node;
+use brine_syntax::{field, Node};
 
-use super::{code_children, code_range, first_code_child, range_of, BindingSite, Lowerer};
+use super::{code_children, first_code_child, range_of, BindingSite, Lowerer};
 use crate::facts::*;
 
 /// A statement waiting to be lowered, with the scope it runs in.
@@ -65,7 +65,7 @@ impl<'a> Lowerer<'a> {
         if node.kind() != "block" {
             self.statement_start = node.start_byte() as u32;
         }
-        let range = code_range(node);
+        let range = self.code_range(node);
         let site = BindingSite {
             offset: range.end,
             range,
@@ -102,7 +102,7 @@ impl<'a> Lowerer<'a> {
                     .filter_map(|decorator| first_code_child(decorator))
                     .map(|expr| self.lower_expr(expr, scope, 0))
                     .collect();
-                if let Some(definition) = node.child_by_field_name("definition") {
+                if let Some(definition) = field(node, "definition") {
                     match definition.kind() {
                         "function_definition" => {
                             self.lower_function(definition, decorators, scope, site, stack)
@@ -112,10 +112,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "for_statement" => {
-                let iterated = node
-                    .child_by_field_name("right")
-                    .map(|right| self.lower_expr(right, scope, 0));
-                if let Some(left) = node.child_by_field_name("left") {
+                let iterated = field(node, "right").map(|right| self.lower_expr(right, scope, 0));
+                if let Some(left) = field(node, "left") {
                     let source = iterated.map_or(TargetSource::Unknown, TargetSource::Iteration);
                     let loop_site = BindingSite {
                         unconditional: false,
@@ -137,7 +135,7 @@ impl<'a> Lowerer<'a> {
                         self.lower_with_clause(child, scope, clause_site);
                     }
                 }
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = field(node, "body") {
                     push_block(stack, body, scope, conditional);
                 }
             }
@@ -163,7 +161,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "except_clause" | "except_group_clause" => {
-                let alias = node.child_by_field_name("alias");
+                let alias = field(node, "alias");
                 let site = BindingSite {
                     offset: node.start_byte() as u32,
                     ..site
@@ -175,7 +173,7 @@ impl<'a> Lowerer<'a> {
                             if let Some(value) = first_code_child(child) {
                                 self.lower_expr(value, scope, 0);
                             }
-                            if let Some(target) = child.child_by_field_name("alias") {
+                            if let Some(target) = field(child, "alias") {
                                 self.bind_target(target, TargetSource::Unknown, scope, site, 0);
                             }
                         }
@@ -248,14 +246,14 @@ impl<'a> Lowerer<'a> {
 
     /// Pushes the body and `else` of a `for` loop, in source order.
     fn push_bodies<'t>(&mut self, node: Node<'t>, scope: ScopeId, stack: &mut Vec<Work<'t>>) {
-        if let Some(alternative) = node.child_by_field_name("alternative") {
+        if let Some(alternative) = field(node, "alternative") {
             stack.push(Work {
                 node: alternative,
                 scope,
                 conditional: true,
             });
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = field(node, "body") {
             push_block(stack, body, scope, true);
         }
     }
@@ -264,10 +262,10 @@ impl<'a> Lowerer<'a> {
         let mut targets = Vec::new();
         let mut current = node;
         let value = loop {
-            if let Some(left) = current.child_by_field_name("left") {
+            if let Some(left) = field(current, "left") {
                 targets.push(left);
             }
-            match current.child_by_field_name("right") {
+            match field(current, "right") {
                 Some(right) if right.kind() == "assignment" => current = right,
                 Some(right) => break Some(self.lower_expr(right, scope, 0)),
                 // `x: int` annotates without binding.
@@ -281,10 +279,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_augmented(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
-        let value = node
-            .child_by_field_name("right")
-            .map(|right| self.lower_expr(right, scope, 0));
-        if let Some(left) = node.child_by_field_name("left") {
+        let value = field(node, "right").map(|right| self.lower_expr(right, scope, 0));
+        if let Some(left) = field(node, "left") {
             let source = value.map_or(TargetSource::Unknown, TargetSource::Augmented);
             self.bind_target(left, source, scope, site, 0);
         }
@@ -293,14 +289,14 @@ impl<'a> Lowerer<'a> {
     fn lower_with_clause(&mut self, clause: Node, scope: ScopeId, site: BindingSite) {
         let mut cursor = clause.walk();
         for item in code_children(clause, &mut cursor) {
-            let Some(value) = item.child_by_field_name("value") else {
+            let Some(value) = field(item, "value") else {
                 continue;
             };
             if value.kind() == "as_pattern" {
                 let context = value
                     .named_child(0)
                     .map(|expr| self.lower_expr(expr, scope, 0));
-                if let Some(target) = value.child_by_field_name("alias") {
+                if let Some(target) = field(value, "alias") {
                     let target = if target.kind() == "as_pattern_target" {
                         first_code_child(target).unwrap_or(target)
                     } else {
@@ -371,10 +367,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "attribute" => {
-                let object = target
-                    .child_by_field_name("object")
-                    .map(|object| self.lower_expr(object, scope, 0));
-                let attr = target.child_by_field_name("attribute");
+                let object =
+                    field(target, "object").map(|object| self.lower_expr(object, scope, 0));
+                let attr = field(target, "attribute");
                 if let (Some(object), Some(attr), TargetSource::Value(value)) =
                     (object, attr, source)
                 {
@@ -409,10 +404,8 @@ impl<'a> Lowerer<'a> {
                     self.bind(scope, top, BindingKind::Import(Box::new(target)), site);
                 }
                 "aliased_import" => {
-                    let (Some(name), Some(alias)) = (
-                        child.child_by_field_name("name"),
-                        child.child_by_field_name("alias"),
-                    ) else {
+                    let (Some(name), Some(alias)) = (field(child, "name"), field(child, "alias"))
+                    else {
                         continue;
                     };
                     let target = ImportTarget {
@@ -429,7 +422,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_import_from(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
-        let Some(module_node) = node.child_by_field_name("module_name") else {
+        let Some(module_node) = field(node, "module_name") else {
             return;
         };
         let (level, module) = if module_node.kind() == "relative_import" {
@@ -455,10 +448,7 @@ impl<'a> Lowerer<'a> {
         let mut cursor = node.walk();
         for child in node.children_by_field_name("name", &mut cursor) {
             let (name, alias) = match child.kind() {
-                "aliased_import" => (
-                    child.child_by_field_name("name"),
-                    child.child_by_field_name("alias"),
-                ),
+                "aliased_import" => (field(child, "name"), field(child, "alias")),
                 _ => (Some(child), Some(child)),
             };
             let (Some(name), Some(alias)) = (name, alias) else {
@@ -482,7 +472,7 @@ impl<'a> Lowerer<'a> {
         site: BindingSite,
         stack: &mut Vec<Work<'t>>,
     ) {
-        let name_node = node.child_by_field_name("name");
+        let name_node = field(node, "name");
         let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let is_async = node.child(0).is_some_and(|first| first.kind() == "async");
         let function = self.new_function(
@@ -492,13 +482,13 @@ impl<'a> Lowerer<'a> {
             is_async,
             name_node.map_or(range_of(node), range_of),
         );
-        if let Some(parameters) = node.child_by_field_name("parameters") {
+        if let Some(parameters) = field(node, "parameters") {
             self.lower_parameters(parameters, function, scope);
         }
         if !name.is_empty() {
             self.bind(scope, &name, BindingKind::Function(function), site);
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = field(node, "body") {
             let body_scope = self.facts.function(function).scope;
             push_block(stack, body, body_scope, false);
         }
@@ -511,10 +501,10 @@ impl<'a> Lowerer<'a> {
         site: BindingSite,
         stack: &mut Vec<Work<'t>>,
     ) {
-        let name_node = node.child_by_field_name("name");
+        let name_node = field(node, "name");
         let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let mut bases = Vec::new();
-        if let Some(superclasses) = node.child_by_field_name("superclasses") {
+        if let Some(superclasses) = field(node, "superclasses") {
             let mut cursor = superclasses.walk();
             for base in code_children(superclasses, &mut cursor) {
                 match base.kind() {
@@ -535,7 +525,7 @@ impl<'a> Lowerer<'a> {
         if !name.is_empty() {
             self.bind(scope, &name, BindingKind::Class(class), site);
         }
-        if let Some(body) = node.child_by_field_name("body") {
+        if let Some(body) = field(node, "body") {
             push_block(stack, body, body_scope, false);
         }
     }

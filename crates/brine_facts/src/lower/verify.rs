@@ -1,9 +1,9 @@
 //! Recognising digest checks (`hashlib....hexdigest() != EXPECTED`, `hmac.compare_digest`) that make a
 //! value verified, by looking at an `if` or `assert` condition's syntax.
 
-use brine_syntax::{Node, TextRange};
+use brine_syntax::{field, Node, TextRange};
 
-use super::{code_children, code_range, first_code_child, Lowerer};
+use super::{code_children, first_code_child, Lowerer};
 use crate::facts::*;
 
 /// How many nodes of a condition are inspected; real conditions are tiny.
@@ -17,25 +17,25 @@ impl<'a> Lowerer<'a> {
         let condition = if is_assert {
             first_code_child(statement)
         } else {
-            statement.child_by_field_name("condition")
+            field(statement, "condition")
         };
         let Some(condition) = condition else { return };
         let (names, negated) = self.digest_subjects(condition);
         if names.is_empty() {
             return;
         }
-        let end = code_range(statement).end;
+        let end = self.code_range(statement).end;
         let verified = if is_assert || negated {
             // `if digest != EXPECTED: raise` (or `assert digest == EXPECTED`): verified after the check,
             // provided the body cannot fall through.
-            let body = statement.child_by_field_name("consequence");
+            let body = field(statement, "consequence");
             if !is_assert && !body.is_some_and(|b| self.always_exits(b)) {
                 return;
             }
             TextRange::new(end, u32::MAX)
         } else {
-            match statement.child_by_field_name("consequence") {
-                Some(body) => code_range(body),
+            match field(statement, "consequence") {
+                Some(body) => self.code_range(body),
                 None => return,
             }
         };
@@ -65,8 +65,7 @@ impl<'a> Lowerer<'a> {
                 break;
             }
             if node.kind() == "call" {
-                let callee = node
-                    .child_by_field_name("function")
+                let callee = field(node, "function")
                     .map(|f| self.node_text(f))
                     .unwrap_or_default();
                 let hashes = callee.starts_with("hashlib.")
@@ -76,7 +75,7 @@ impl<'a> Lowerer<'a> {
                         "sha256" | "sha512" | "sha1" | "md5" | "blake2b" | "file_digest"
                     );
                 if hashes {
-                    if let Some(arguments) = node.child_by_field_name("arguments") {
+                    if let Some(arguments) = field(node, "arguments") {
                         let mut cursor = arguments.walk();
                         for argument in code_children(arguments, &mut cursor) {
                             if argument.kind() == "identifier" {

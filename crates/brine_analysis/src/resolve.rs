@@ -374,7 +374,7 @@ impl<'w> Resolver<'w> {
         self.guarded(Key::Binding(file, binding), |this| {
             let facts = this.facts(file);
             match &facts.binding(binding).kind {
-                BindingKind::Import(target) => this.resolve_import(file, target),
+                BindingKind::Import(import) => this.resolve_import(file, facts.import(*import)),
                 BindingKind::Value(expr) => this.eval(file, *expr),
                 BindingKind::Unpacked { value, index } => this
                     .sequence_element(file, *value, i64::from(*index))

@@ -74,14 +74,13 @@ fn main() {
             f.bindings.capacity() * size_of::<brine_facts::Binding>(),
             1,
         );
-        for b in &f.bindings {
-            if let brine_facts::BindingKind::Import(t) = &b.kind {
-                add(
-                    "imports",
-                    size_of::<brine_facts::ImportTarget>() + t.module.len(),
-                    2,
-                );
-            }
+        add(
+            "imports",
+            f.imports.capacity() * size_of::<brine_facts::ImportTarget>(),
+            1,
+        );
+        for t in &f.imports {
+            add("imports", t.module.len(), 1);
         }
         add(
             "calls",

@@ -17,7 +17,7 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId);
+id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId, ImportId);
 
 /// Everything brine keeps about one file once its tree is gone.
 #[derive(Clone, Debug, Default)]
@@ -34,6 +34,8 @@ pub struct FileFacts {
     pub attribute_writes: Vec<AttributeWrite>,
     /// Digest checks that make a value verified (see [`Verification`]).
     pub verifications: Vec<Verification>,
+    /// What each import binding names (see [`BindingKind::Import`]).
+    pub imports: Vec<ImportTarget>,
     /// Modules named by `from x import *` at module level, in source order.
     pub star_imports: Vec<ImportTarget>,
     pub suppressions: Suppressions,
@@ -51,6 +53,7 @@ impl FileFacts {
     pub fn shrink_to_fit(&mut self) {
         self.scopes.shrink_to_fit();
         self.bindings.shrink_to_fit();
+        self.imports.shrink_to_fit();
         self.exprs.shrink_to_fit();
         self.expr_ranges.shrink_to_fit();
         self.calls.shrink_to_fit();
@@ -65,6 +68,9 @@ impl FileFacts {
     }
     pub fn binding(&self, id: BindingId) -> &Binding {
         &self.bindings[id.index()]
+    }
+    pub fn import(&self, id: ImportId) -> &ImportTarget {
+        &self.imports[id.index()]
     }
     pub fn expr(&self, id: ExprId) -> &Expr {
         &self.exprs[id.index()]
@@ -224,8 +230,9 @@ pub struct Binding {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BindingKind {
-    /// `import a.b` (binds `a` to module `a`), `import a.b as c`, `from m import x as y`.
-    Import(Box<ImportTarget>),
+    /// `import a.b` (binds `a` to module `a`), `import a.b as c`, `from m import x as y`; the
+    /// target is in [`FileFacts::imports`] (kept apart so a binding stays 48 bytes).
+    Import(ImportId),
     /// `name = value`
     Value(ExprId),
     /// The `index`-th element of an unpacked value: `a, b = value`.

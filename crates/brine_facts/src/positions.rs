@@ -22,6 +22,7 @@ impl FileFacts {
         let same = self.has_syntax_errors == new.has_syntax_errors
             && self.depth_limited == new.depth_limited
             && self.star_imports == new.star_imports
+            && self.imports == new.imports
             && self.exprs == new.exprs
             && same_scopes(&self.scopes, &new.scopes)
             && all_pairs(&self.expr_ranges, &new.expr_ranges, |old, new| {

@@ -23,30 +23,33 @@ fn imports_bind_the_right_names() {
         ["L", "SafeLoader", "mod", "np", "torch"]
     );
     let scope = facts.scope(FileFacts::MODULE_SCOPE);
-    let kind = |name: &str| facts.binding(scope.names[name][0]).kind.clone();
+    let kind = |name: &str| match facts.binding(scope.names[name][0]).kind {
+        BindingKind::Import(import) => facts.import(import).clone(),
+        ref other => panic!("{name} is bound by {other:?}"),
+    };
     assert_eq!(
         kind("torch"),
-        BindingKind::Import(Box::new(ImportTarget {
+        ImportTarget {
             level: 0,
             module: "torch".into(),
             member: None
-        }))
+        }
     );
     assert_eq!(
         kind("L"),
-        BindingKind::Import(Box::new(ImportTarget {
+        ImportTarget {
             level: 0,
             module: "yaml".into(),
             member: Some("load".into())
-        }))
+        }
     );
     assert_eq!(
         kind("mod"),
-        BindingKind::Import(Box::new(ImportTarget {
+        ImportTarget {
             level: 2,
             module: "pkg".into(),
             member: Some("mod".into())
-        }))
+        }
     );
 }
 

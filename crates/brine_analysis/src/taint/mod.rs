@@ -833,7 +833,10 @@ fn module_imports(facts: &FileFacts) -> Vec<String> {
         .bindings
         .iter()
         .filter_map(|binding| match &binding.kind {
-            BindingKind::Import(target) if target.level == 0 => Some(target.module.clone()),
+            BindingKind::Import(import) => {
+                let target = facts.import(*import);
+                (target.level == 0).then(|| target.module.clone())
+            }
             _ => None,
         })
         .collect()

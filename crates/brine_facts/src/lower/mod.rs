@@ -111,6 +111,12 @@ impl<'a> Lowerer<'a> {
         id
     }
 
+    fn add_import(&mut self, target: ImportTarget) -> ImportId {
+        let id = ImportId(self.facts.imports.len() as u32);
+        self.facts.imports.push(target);
+        id
+    }
+
     fn add_expr(&mut self, expr: Expr, range: TextRange) -> ExprId {
         let id = ExprId(self.facts.exprs.len() as u32);
         self.facts.exprs.push(expr);

@@ -401,7 +401,8 @@ impl<'a> Lowerer<'a> {
                         module: top.to_owned(),
                         member: None,
                     };
-                    self.bind(scope, top, BindingKind::Import(Box::new(target)), site);
+                    let import = self.add_import(target);
+                    self.bind(scope, top, BindingKind::Import(import), site);
                 }
                 "aliased_import" => {
                     let (Some(name), Some(alias)) = (field(child, "name"), field(child, "alias"))
@@ -414,7 +415,8 @@ impl<'a> Lowerer<'a> {
                         member: None,
                     };
                     let alias = self.node_text(alias);
-                    self.bind(scope, alias, BindingKind::Import(Box::new(target)), site);
+                    let import = self.add_import(target);
+                    self.bind(scope, alias, BindingKind::Import(import), site);
                 }
                 _ => {}
             }
@@ -460,7 +462,8 @@ impl<'a> Lowerer<'a> {
                 member: Some(dotted(self.node_text(name)).into()),
             };
             let alias = self.node_text(alias);
-            self.bind(scope, alias, BindingKind::Import(Box::new(target)), site);
+            let import = self.add_import(target);
+            self.bind(scope, alias, BindingKind::Import(import), site);
         }
     }
 

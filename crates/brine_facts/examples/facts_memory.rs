@@ -1,5 +1,11 @@
-//! Resident memory of the facts of every Python file under a folder (a diagnostic tool).
+//! Resident memory of the facts of every Python file under a folder, and an estimate of their heap
+//! by part (a diagnostic tool): `cargo run --release -p brine_facts --example facts_memory -- <folder>`.
+use std::collections::BTreeMap;
+use std::mem::size_of;
 use std::sync::Arc;
+
+use brine_facts::Expr;
+use rustc_hash::FxHashSet;
 fn main() {
     let root = std::env::args().nth(1).expect("folder");
     let mut paths = Vec::new();
@@ -26,7 +32,7 @@ fn main() {
         counts[2] += f.calls.len();
         counts[3] += f.line_index.line_count();
         for e in &f.exprs {
-            if let brine_facts::Expr::Str(s) = e {
+            if let Expr::Str(s) = e {
                 string_bytes += s.len();
             }
         }
@@ -43,129 +49,98 @@ fn main() {
         counts[3],
         string_bytes
     );
-    // Estimated heap bytes and allocations per part of the facts (malloc overhead not included).
-    let mut parts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    print_parts(&facts);
+    println!(
+        "size_of Expr {} Binding {} Call {} Arg {}",
+        size_of::<Expr>(),
+        size_of::<brine_facts::Binding>(),
+        size_of::<brine_facts::Call>(),
+        size_of::<brine_facts::Arg>()
+    );
+}
+
+/// Heap bytes of a vector's buffer, spare capacity included.
+fn buffer<T>(items: &Vec<T>) -> usize {
+    items.capacity() * size_of::<T>()
+}
+
+/// Estimated heap bytes and allocations per part of the facts (malloc overhead not included).
+fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
+    let mut parts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut add = |part: &'static str, bytes: usize, allocations: usize| {
         let entry = parts.entry(part).or_default();
         entry.0 += bytes;
         entry.1 += allocations;
     };
-    use std::mem::size_of;
+    // A boxed slice is one allocation unless empty.
+    let slice = |len: usize, item_size: usize| (len * item_size, usize::from(len > 0));
     // Names are shared across files (brine_facts::intern): count each allocation once.
-    let mut names: rustc_hash::FxHashSet<*const u8> = Default::default();
-    for f in &facts {
-        add(
-            "exprs",
-            f.exprs.capacity() * size_of::<brine_facts::Expr>(),
-            1,
-        );
-        add("expr_ranges", f.expr_ranges.capacity() * 8, 1);
-        for e in &f.exprs {
-            use brine_facts::Expr::*;
-            match e {
-                Choice(x) | Tuple(x) | List(x) => add("expr lists", x.len() * 4, 1),
-                Dict(x) => add("expr lists", x.len() * 12, 1),
-                FString(x) => add("fstrings", x.len() * 24, 1),
-                _ => {}
-            }
-        }
-        add(
-            "bindings",
-            f.bindings.capacity() * size_of::<brine_facts::Binding>(),
-            1,
-        );
-        add(
-            "imports",
-            f.imports.capacity() * size_of::<brine_facts::ImportTarget>(),
-            1,
-        );
-        for t in &f.imports {
-            add("imports", t.module.len(), 1);
-        }
-        add(
-            "calls",
-            f.calls.capacity() * size_of::<brine_facts::Call>(),
-            1,
-        );
-        for c in &f.calls {
-            add(
-                "call args",
-                c.args.len() * size_of::<brine_facts::Arg>(),
-                usize::from(!c.args.is_empty()),
-            );
-        }
-        add(
-            "scopes",
-            f.scopes.capacity() * size_of::<brine_facts::Scope>(),
-            1,
-        );
-        for s in &f.scopes {
-            add(
-                "scope names",
-                s.names.len() * size_of::<(brine_facts::Name, brine_facts::NameBindings)>(),
-                usize::from(!s.names.is_empty()),
-            );
-        }
-        add(
-            "functions",
-            f.functions.capacity() * size_of::<brine_facts::Function>(),
-            1,
-        );
-        for func in &f.functions {
-            add(
-                "function vecs",
-                func.params.capacity() * size_of::<brine_facts::Param>()
-                    + (func.decorators.capacity() + func.returns.capacity()) * 4,
-                usize::from(func.params.capacity() > 0)
-                    + usize::from(func.decorators.capacity() > 0)
-                    + usize::from(func.returns.capacity() > 0),
-            );
-        }
+    let mut names: FxHashSet<*const u8> = FxHashSet::default();
+    for f in facts {
+        add("exprs", buffer(&f.exprs), 1);
+        add("expr_ranges", buffer(&f.expr_ranges), 1);
+        add("bindings", buffer(&f.bindings), 1);
+        add("imports", buffer(&f.imports), 1);
+        add("calls", buffer(&f.calls), 1);
+        add("scopes", buffer(&f.scopes), 1);
+        add("functions", buffer(&f.functions), 1);
         add("line index", f.line_index.line_count() * 4, 1);
-        let (mut name_bytes, mut new_names) = (0, 0);
-        let mut visit = |n: &brine_facts::Name| {
-            if names.insert(n.as_ptr()) {
-                name_bytes += n.len() + 16;
-                new_names += 1;
-            }
-        };
-        for b in &f.bindings {
-            visit(&b.name);
+        for target in &f.imports {
+            add("imports", target.module.len(), 1);
         }
-        for e in &f.exprs {
-            match e {
-                brine_facts::Expr::Name { name, .. } => visit(name),
-                brine_facts::Expr::Attribute { attr, .. } => visit(attr),
-                brine_facts::Expr::Str(s) => visit(s),
-                _ => {}
+        for call in &f.calls {
+            let (bytes, allocations) = slice(call.args.len(), size_of::<brine_facts::Arg>());
+            add("call args", bytes, allocations);
+        }
+        for scope in &f.scopes {
+            let entry = size_of::<(brine_facts::Name, brine_facts::NameBindings)>();
+            let (bytes, allocations) = slice(scope.names.len(), entry);
+            add("scope names", bytes, allocations);
+        }
+        for function in &f.functions {
+            for (bytes, allocations) in [
+                slice(function.params.capacity(), size_of::<brine_facts::Param>()),
+                slice(function.decorators.capacity(), 4),
+                slice(function.returns.capacity(), 4),
+            ] {
+                add("function vecs", bytes, allocations);
             }
         }
-        add("interned names", name_bytes, new_names);
+        for expr in &f.exprs {
+            let (part, (bytes, allocations)) = match expr {
+                Expr::Choice(x) | Expr::Tuple(x) | Expr::List(x) => {
+                    ("expr lists", slice(x.len(), 4))
+                }
+                Expr::Dict(x) => ("expr lists", slice(x.len(), 12)),
+                Expr::FString(x) => ("fstrings", slice(x.len(), 24)),
+                _ => continue,
+            };
+            add(part, bytes, allocations);
+        }
+        let bound = f.bindings.iter().map(|binding| &binding.name);
+        let used = f.exprs.iter().filter_map(|expr| match expr {
+            Expr::Name { name, .. } | Expr::Attribute { attr: name, .. } | Expr::Str(name) => {
+                Some(name)
+            }
+            _ => None,
+        });
+        for name in bound.chain(used) {
+            if names.insert(name.as_ptr()) {
+                add("interned names", name.len() + 16, 1);
+            }
+        }
     }
-    let mut total = (0, 0);
-    for (part, (bytes, allocations)) in &parts {
+    let total = parts.values().fold((0, 0), |(bytes, allocations), part| {
+        (bytes + part.0, allocations + part.1)
+    });
+    for (part, (bytes, allocations)) in parts.iter().chain([(&"total", &total)]) {
         println!(
-            "{part:>18}: {:>7.1} MB in {:>9} allocations",
-            *bytes as f64 / 1e6,
-            allocations
+            "{part:>18}: {:>7.1} MB in {allocations:>9} allocations",
+            *bytes as f64 / 1e6
         );
-        total.0 += bytes;
-        total.1 += allocations;
     }
-    println!(
-        "{:>18}: {:>7.1} MB in {:>9} allocations",
-        "total",
-        total.0 as f64 / 1e6,
-        total.1
-    );
-    println!(
-        "size_of Expr {} Binding {} Call {} Arg {}",
-        std::mem::size_of::<brine_facts::Expr>(),
-        std::mem::size_of::<brine_facts::Binding>(),
-        std::mem::size_of::<brine_facts::Call>(),
-        std::mem::size_of::<brine_facts::Arg>()
-    );
 }
+
 fn rss() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status

@@ -29,12 +29,9 @@ pub fn intern(text: &str) -> Name {
     name
 }
 
-/// Drops the names nothing but the table holds any more (names of edited-away code); returns how
-/// many are left.
-pub fn forget_unused_names() -> usize {
-    let mut names = table();
-    names.retain(|name| std::sync::Arc::strong_count(name) > 1);
-    names.len()
+/// Drops the names nothing but the table holds any more (names of edited-away code).
+pub fn forget_unused_names() {
+    table().retain(|name| std::sync::Arc::strong_count(name) > 1);
 }
 
 #[cfg(test)]

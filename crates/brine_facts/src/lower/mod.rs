@@ -218,43 +218,39 @@ fn first_code_child(node: Node) -> Option<Node> {
     first
 }
 
-impl Lowerer<'_> {
-    /// The range of a statement or block without the comments it starts or ends with: tree-sitter
-    /// puts the comments after a block's last statement inside the block (and so inside the `def`
-    /// or `if` around it). Positions then depend on code only, which lets a comment typed at the end
-    /// of a function move nothing (see [`lower_moved`]).
-    ///
-    /// The tree is walked only when the text shows that a comment may be at an edge: a comment
-    /// starts with `#` and runs to the end of its line, so a node that does not start with `#` does
-    /// not start with a comment, and one whose last line has no `#` before its end does not end with
-    /// one (edges on whitespace are walked: the module's node spans the blank lines around the
-    /// code). (Finding the last leaf scans every level's children: a tenth of lowering in files with
-    /// long class bodies.)
-    fn code_range(&self, node: Node) -> TextRange {
-        if !has_code_edges(node) {
-            return TextRange::new(code_edge(node, false), code_edge(node, true));
-        }
-        let bytes = self.text.as_bytes();
-        let (start, end) = (node.start_byte(), node.end_byte());
-        // The root node also spans the whitespace around the code: walk when an edge is blank.
-        let start = match bytes.get(start) {
-            Some(first) if *first != b'#' && !first.is_ascii_whitespace() => start as u32,
-            _ => code_edge(node, false),
-        };
-        let last_line = bytes.get(..end).map_or(&[][..], |before| {
-            let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
-            &before[line_start..]
-        });
-        let end = match last_line.last() {
-            Some(last)
-                if !last.is_ascii_whitespace() && memchr::memchr(b'#', last_line).is_none() =>
-            {
-                end as u32
-            }
-            _ => code_edge(node, true),
-        };
-        TextRange::new(start, end)
+/// The range of a statement or block without the comments it starts or ends with: tree-sitter
+/// puts the comments after a block's last statement inside the block (and so inside the `def`
+/// or `if` around it). Positions then depend on code only, which lets a comment typed at the end
+/// of a function move nothing (see [`lower_moved`]).
+///
+/// The tree is walked only when the text shows that a comment may be at an edge: a comment
+/// starts with `#` and runs to the end of its line, so a node that does not start with `#` does
+/// not start with a comment, and one whose last line has no `#` before its end does not end with
+/// one. Only statements, definitions and blocks without errors take these shortcuts, and an edge
+/// on whitespace is walked too. (Finding the last leaf scans every level's children: a tenth of
+/// lowering in files with long class bodies.)
+fn code_range(node: Node, text: &str) -> TextRange {
+    if !has_code_edges(node) {
+        return TextRange::new(code_edge(node, false), code_edge(node, true));
     }
+    let bytes = text.as_bytes();
+    let (start, end) = (node.start_byte(), node.end_byte());
+    // A node that spans whitespace around its code (as the module's does) is walked.
+    let start = match bytes.get(start) {
+        Some(first) if *first != b'#' && !first.is_ascii_whitespace() => start as u32,
+        _ => code_edge(node, false),
+    };
+    let last_line = bytes.get(..end).map_or(&[][..], |before| {
+        let line_start = memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+        &before[line_start..]
+    });
+    let end = match last_line.last() {
+        Some(last) if !last.is_ascii_whitespace() && memchr::memchr(b'#', last_line).is_none() => {
+            end as u32
+        }
+        _ => code_edge(node, true),
+    };
+    TextRange::new(start, end)
 }
 
 /// True for statements and blocks, whose first and last leaves start and end where they do (an
@@ -301,7 +297,7 @@ fn code_edge(mut node: Node, end: bool) -> u32 {
 mod tests {
     use super::*;
 
-    /// The text shortcuts of `Lowerer::code_range` must agree with walking the tree, for every node
+    /// The text shortcuts of `code_range` must agree with walking the tree, for every node
     /// of tricky snippets and of the demo workspace.
     #[test]
     fn code_range_shortcuts_agree_with_the_tree() {
@@ -331,14 +327,6 @@ mod tests {
         }
         for text in texts {
             let parsed = ParsedFile::parse(text.clone());
-            let lowerer = Lowerer {
-                text: &text,
-                facts: FileFacts::default(),
-                statement_start: 0,
-                names: Default::default(),
-                scope_names: Vec::new(),
-                arg_stack: Vec::new(),
-            };
             let mut stack = vec![parsed.tree().root_node()];
             while let Some(node) = stack.pop() {
                 let mut cursor = node.walk();
@@ -348,7 +336,7 @@ mod tests {
                 }
                 let walked = TextRange::new(code_edge(node, false), code_edge(node, true));
                 assert_eq!(
-                    lowerer.code_range(node),
+                    code_range(node, &text),
                     walked,
                     "{} at {:?} in {text:?}",
                     node.kind(),

@@ -3,7 +3,7 @@
 
 use brine_syntax::{field, Node};
 
-use super::{code_children, first_code_child, range_of, BindingSite, Lowerer};
+use super::{code_children, code_range, first_code_child, range_of, BindingSite, Lowerer};
 use crate::facts::*;
 
 /// A statement waiting to be lowered, with the scope it runs in.
@@ -65,7 +65,7 @@ impl<'a> Lowerer<'a> {
         if node.kind() != "block" {
             self.statement_start = node.start_byte() as u32;
         }
-        let range = self.code_range(node);
+        let range = code_range(node, self.text);
         let site = BindingSite {
             offset: range.end,
             range,

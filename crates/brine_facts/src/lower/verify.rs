@@ -3,7 +3,7 @@
 
 use brine_syntax::{field, Node, TextRange};
 
-use super::{code_children, first_code_child, Lowerer};
+use super::{code_children, code_range, first_code_child, Lowerer};
 use crate::facts::*;
 
 /// How many nodes of a condition are inspected; real conditions are tiny.
@@ -24,7 +24,7 @@ impl<'a> Lowerer<'a> {
         if names.is_empty() {
             return;
         }
-        let end = self.code_range(statement).end;
+        let end = code_range(statement, self.text).end;
         let verified = if is_assert || negated {
             // `if digest != EXPECTED: raise` (or `assert digest == EXPECTED`): verified after the check,
             // provided the body cannot fall through.
@@ -35,7 +35,7 @@ impl<'a> Lowerer<'a> {
             TextRange::new(end, u32::MAX)
         } else {
             match field(statement, "consequence") {
-                Some(body) => self.code_range(body),
+                Some(body) => code_range(body, self.text),
                 None => return,
             }
         };

@@ -13,12 +13,12 @@ use brine_facts::{
     BinOp, BindingId, BindingKind, CallId, ClassId, Expr, ExprId, FStringPart, FileFacts,
     FunctionId, ImportTarget, ParamKind, ScopeId, ScopeKind,
 };
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::value::{Value, ValueSet};
-use crate::workspace::{CallTarget, FileId, Workspace};
+use crate::workspace::{Cached, CallTarget, FileId, Workspace};
 
 /// Something a cached result was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -67,6 +67,13 @@ pub struct Resolver<'w> {
     /// cut does not depend on evaluation order, so only those go into the workspace's shared cache;
     /// that keeps results deterministic however threads interleave.
     cuts: u64,
+    /// How many of those cuts were cycles (a key already in progress).
+    cycle_cuts: u64,
+    /// Results cut short by the depth bound alone, by key and the depth they were computed at.
+    /// Such a result is the same whenever its key is computed at that depth, so it is computed once
+    /// per resolver: without this, code that reads a name twice per line (`h = h + f(h)`) down a
+    /// chain deeper than the bound was recomputed exponentially (33 such lines took 50 s).
+    depth_cut: FxHashMap<((Key, bool), u32), Cached<ValueSet>>,
 }
 
 /// An argument of a call, as far as a rule needs to judge it.
@@ -92,6 +99,8 @@ impl<'w> Resolver<'w> {
             shallow: false,
             deps: RefCell::new(Vec::new()),
             cuts: 0,
+            cycle_cuts: 0,
+            depth_cut: FxHashMap::default(),
         }
     }
 
@@ -149,17 +158,29 @@ impl<'w> Resolver<'w> {
             self.cuts += 1;
             return ValueSet::unknown();
         }
+        let at_depth = (key, self.depth);
+        if let Some((cut, deps)) = self.depth_cut.get(&at_depth) {
+            let cut = cut.clone();
+            let deps = deps.clone();
+            self.note_all(&deps);
+            self.cuts += 1;
+            return cut;
+        }
+        let (key, depth) = at_depth;
         if !self.in_progress.insert(key.clone()) {
             self.cuts += 1;
+            self.cycle_cuts += 1;
             return ValueSet::default();
         }
-        let cuts_before = self.cuts;
+        let (cuts_before, cycle_cuts_before) = (self.cuts, self.cycle_cuts);
         self.depth += 1;
         let (result, deps) = self.tracked(compute);
         self.depth -= 1;
         self.in_progress.remove(&key);
         if self.cuts == cuts_before {
             self.workspace.cache(key, result.clone(), deps);
+        } else if self.cycle_cuts == cycle_cuts_before {
+            self.depth_cut.insert((key, depth), (result.clone(), deps));
         }
         result
     }
@@ -741,13 +762,14 @@ impl<'w> Resolver<'w> {
         }
         let outer_progress = std::mem::take(&mut self.in_progress);
         let outer_depth = std::mem::replace(&mut self.depth, 0);
-        let outer_cuts = self.cuts;
+        let (outer_cuts, outer_cycle_cuts) = (self.cuts, self.cycle_cuts);
         let was_shallow = std::mem::replace(&mut self.shallow, true);
         let (sites, deps) = self.tracked(|this| Arc::new(this.find_call_sites(file, function)));
         self.shallow = was_shallow;
         self.in_progress = outer_progress;
         self.depth = outer_depth;
         self.cuts = outer_cuts;
+        self.cycle_cuts = outer_cycle_cuts;
         self.workspace
             .cache_call_sites(file, function, sites.clone(), deps);
         sites

@@ -1,6 +1,7 @@
-//! The taint search answers each expression once per search, so code that reuses values many times
-//! stays linear. Without that, each test below visits 4^20 paths and never finishes; the deadline
-//! turns such a hang into a failure instead of a stuck test run.
+//! The taint search answers each expression once per search, and resolution each key once per
+//! depth even when the depth bound cuts it short, so code that reuses values many times stays
+//! linear. Without that, each test below visits 4^20 paths (or, for the last, 5^13 per question)
+//! and does not finish; the deadline turns such a hang into a failure instead of a stuck test run.
 
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -53,4 +54,18 @@ fn functions_calling_the_previous_one_four_times() {
     }
     text += &format!("pickle.loads(f{LEVELS}(requests.get(URL).content))\n");
     assert_eq!(check_with_deadline(text), [("BRN101".to_owned(), true)]);
+}
+
+/// A name read several times per line down a chain of rebindings longer than resolution's depth
+/// bound: every answer below the bound is cut short, so none goes into the shared cache.
+#[test]
+fn a_name_rebound_from_itself_past_the_depth_bound() {
+    let mut text = String::from(
+        "import pickle\nimport requests\nr = requests.get(URL)\ndef k(x):\n    h = x\n",
+    );
+    for _ in 0..40 {
+        text += "    h = h + h.y(h) + h.z(h)\n";
+    }
+    text += "    return pickle.loads(h)\nk(r.content)\n";
+    assert_eq!(check_with_deadline(text), [("BRN101".to_owned(), false)]);
 }

@@ -218,15 +218,15 @@ impl<'w> Resolver<'w> {
                 values
             }
             Expr::Call(call) => self.call_result(file, *call),
-            Expr::Str(text) => ValueSet::one(Value::Str(text.clone())),
-            Expr::FString(parts) => self.eval_fstring(file, parts),
-            Expr::Int(i) => ValueSet::one(Value::Int(*i)),
+            Expr::Str(text) => ValueSet::one(Value::Str(facts.string(*text).clone())),
+            Expr::FString(parts) => self.eval_fstring(file, facts.fstring(*parts)),
+            Expr::Int(i) => ValueSet::one(Value::Int(i.get())),
             Expr::Bool(b) => ValueSet::one(Value::Bool(*b)),
             Expr::NoneLit => ValueSet::one(Value::None),
             Expr::BinOp { op, left, right } => self.eval_binop(file, *op, *left, *right),
             Expr::Choice(options) => {
                 let mut values = ValueSet::default();
-                for option in options.clone() {
+                for &option in facts.list(*options) {
                     values.extend(self.eval(file, option));
                 }
                 values
@@ -333,11 +333,12 @@ impl<'w> Resolver<'w> {
 
     /// The values stored under a string key of a dictionary display, if the key is there.
     pub fn dict_entry(&mut self, file: FileId, dict: ExprId, key: &str) -> Option<ValueSet> {
-        let Expr::Dict(entries) = self.facts(file).expr(dict) else {
+        let facts = self.facts(file);
+        let Expr::Dict(entries) = facts.expr(dict) else {
             return None;
         };
         let mut found = None;
-        for (entry_key, value) in entries.clone() {
+        for &(entry_key, value) in facts.dict(*entries) {
             let Some(entry_key) = entry_key else { continue };
             let matches = self
                 .eval(file, entry_key)
@@ -351,9 +352,11 @@ impl<'w> Resolver<'w> {
     }
 
     fn sequence_element(&mut self, file: FileId, seq: ExprId, index: i64) -> Option<ValueSet> {
-        let (Expr::Tuple(items) | Expr::List(items)) = self.facts(file).expr(seq) else {
+        let facts = self.facts(file);
+        let (Expr::Tuple(items) | Expr::List(items)) = facts.expr(seq) else {
             return None;
         };
+        let items = facts.list(*items);
         if items
             .iter()
             .any(|&item| matches!(self.facts(file).expr(item), Expr::Starred(_)))
@@ -727,7 +730,7 @@ impl<'w> Resolver<'w> {
                 }
             }
             let default = param.default;
-            let name = param.name.clone();
+            let name = param.name;
             let kind = param.kind;
             if this.shallow {
                 return match default {
@@ -792,8 +795,8 @@ impl<'w> Resolver<'w> {
         let data = facts.function(function);
         let is_method = data.class.is_some() && !data.is_static(facts);
         let (name, constructor_of) = match (data.class, &*data.name) {
-            (Some(class), "__init__") => (facts.class(class).name.clone(), Some(class)),
-            _ => (data.name.clone(), None),
+            (Some(class), "__init__") => (facts.class(class).name, Some(class)),
+            _ => (data.name, None),
         };
         let mut sites = Vec::new();
         for (site_file, call, callees) in self.call_targets(&name).iter() {
@@ -911,7 +914,8 @@ impl<'w> Resolver<'w> {
     }
 
     fn dict_has_spread(&self, file: FileId, dict: ExprId) -> bool {
-        matches!(self.facts(file).expr(dict), Expr::Dict(entries) if entries.iter().any(|(key, _)| key.is_none()))
+        let facts = self.facts(file);
+        matches!(facts.expr(dict), Expr::Dict(entries) if facts.dict(*entries).iter().any(|(key, _)| key.is_none()))
     }
 
     /// The library name a callee value stands for: a library name, or a definition inside a
@@ -946,7 +950,7 @@ impl<'w> Resolver<'w> {
 /// not visible from functions nested in them).
 pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<ScopeId> {
     let start = facts.scope(scope);
-    if start.globals.contains(name) {
+    if start.globals.iter().any(|global| *global == name) {
         return facts
             .scope(FileFacts::MODULE_SCOPE)
             .names

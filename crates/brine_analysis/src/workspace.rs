@@ -263,8 +263,6 @@ impl Workspace {
             .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
         self.call_targets
             .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
-        // Names of code that was edited away, now that no result holds them either.
-        brine_facts::forget_unused_names();
     }
 
     /// The value of a cache entry if it still holds.

@@ -31,11 +31,7 @@ fn main() {
         counts[1] += f.bindings.len();
         counts[2] += f.calls.len();
         counts[3] += f.line_index.line_count();
-        for e in &f.exprs {
-            if let Expr::Str(s) = e {
-                string_bytes += s.len();
-            }
-        }
+        string_bytes += f.strings.iter().map(|s| s.len()).sum::<usize>();
         facts.push(Arc::new(f));
     }
     println!(
@@ -74,8 +70,8 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
     };
     // A boxed slice is one allocation unless empty.
     let slice = |len: usize, item_size: usize| (len * item_size, usize::from(len > 0));
-    // Names are shared across files (brine_facts::intern): count each allocation once.
-    let mut names: FxHashSet<*const u8> = FxHashSet::default();
+    // Names are shared across files (brine_facts::intern): count each once, with the table's slot.
+    let mut names: FxHashSet<brine_facts::Name> = FxHashSet::default();
     for f in facts {
         add("exprs", buffer(&f.exprs), 1);
         add("expr_ranges", buffer(&f.expr_ranges), 1);
@@ -106,26 +102,23 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
                 add("function vecs", bytes, allocations);
             }
         }
-        for expr in &f.exprs {
-            let (part, (bytes, allocations)) = match expr {
-                Expr::Choice(x) | Expr::Tuple(x) | Expr::List(x) => {
-                    ("expr lists", slice(x.len(), 4))
-                }
-                Expr::Dict(x) => ("expr lists", slice(x.len(), 12)),
-                Expr::FString(x) => ("fstrings", slice(x.len(), 24)),
-                _ => continue,
-            };
-            add(part, bytes, allocations);
+        add(
+            "expr lists",
+            buffer(&f.expr_lists) + buffer(&f.dict_entries),
+            2,
+        );
+        add("fstrings", buffer(&f.fstring_parts), 1);
+        add("strings", buffer(&f.strings), 1);
+        for string in &f.strings {
+            add("strings", string.len() + 16, 1);
         }
         let bound = f.bindings.iter().map(|binding| &binding.name);
         let used = f.exprs.iter().filter_map(|expr| match expr {
-            Expr::Name { name, .. } | Expr::Attribute { attr: name, .. } | Expr::Str(name) => {
-                Some(name)
-            }
+            Expr::Name { name, .. } | Expr::Attribute { attr: name, .. } => Some(name),
             _ => None,
         });
         for name in bound.chain(used) {
-            if names.insert(name.as_ptr()) {
+            if names.insert(*name) {
                 add("interned names", name.len() + 16, 1);
             }
         }

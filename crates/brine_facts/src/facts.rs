@@ -1,12 +1,14 @@
 //! The data types of per-file facts. Everything is stored in flat vectors indexed by small ids.
 
+use std::marker::PhantomData;
+use std::sync::Arc;
+
 use brine_syntax::{LineIndex, TextRange};
 use rustc_hash::FxHashSet;
 
 use crate::Suppressions;
 
-/// An identifier or attribute name.
-pub type Name = std::sync::Arc<str>;
+pub use crate::names::Name;
 
 macro_rules! id_type {
     ($($name:ident),*) => {$(
@@ -17,7 +19,75 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId, ImportId);
+id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId, ImportId, StrId);
+
+/// A run of items in one of the file's tables ([`FileFacts::expr_lists`], ...): expressions refer
+/// to their lists this way rather than own a box, which keeps an [`Expr`] at 12 bytes.
+pub struct Span<T> {
+    pub start: u32,
+    pub len: u32,
+    item: PhantomData<fn() -> T>,
+}
+
+impl<T> Span<T> {
+    /// The span of the items pushed onto `table` after it had `start` items.
+    pub fn since(table: &[T], start: usize) -> Span<T> {
+        Span {
+            start: start as u32,
+            len: (table.len() - start) as u32,
+            item: PhantomData,
+        }
+    }
+
+    pub fn of(self, table: &[T]) -> &[T] {
+        let start = self.start as usize;
+        &table[start..start + self.len as usize]
+    }
+}
+
+impl<T> Clone for Span<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Span<T> {}
+impl<T> PartialEq for Span<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.start, self.len) == (other.start, other.len)
+    }
+}
+impl<T> Eq for Span<T> {}
+impl<T> std::fmt::Debug for Span<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..+{}", self.start, self.len)
+    }
+}
+
+/// A dictionary display's entries: `None` keys are `**spread` entries.
+pub type DictEntry = (Option<ExprId>, ExprId);
+
+/// An integer literal's value in two 4-byte halves, so an [`Expr`] stays 4-byte aligned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IntValue([u32; 2]);
+
+impl IntValue {
+    pub fn get(self) -> i64 {
+        ((u64::from(self.0[1]) << 32) | u64::from(self.0[0])) as i64
+    }
+}
+
+impl From<i64> for IntValue {
+    fn from(value: i64) -> IntValue {
+        let bits = value as u64;
+        IntValue([bits as u32, (bits >> 32) as u32])
+    }
+}
+
+impl std::fmt::Debug for IntValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
 
 /// Everything brine keeps about one file once its tree is gone.
 #[derive(Clone, Debug, Default)]
@@ -27,6 +97,14 @@ pub struct FileFacts {
     pub exprs: Vec<Expr>,
     /// The source range of each expression, indexed like `exprs`.
     pub expr_ranges: Vec<TextRange>,
+    /// The items of tuple, list and choice expressions ([`Expr::Tuple`], ...).
+    pub expr_lists: Vec<ExprId>,
+    /// The entries of dictionary displays ([`Expr::Dict`]).
+    pub dict_entries: Vec<DictEntry>,
+    /// The pieces of f-strings ([`Expr::FString`]).
+    pub fstring_parts: Vec<FStringPart>,
+    /// The values of string literals ([`Expr::Str`]).
+    pub strings: Vec<Arc<str>>,
     pub calls: Vec<Call>,
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
@@ -56,6 +134,10 @@ impl FileFacts {
         self.imports.shrink_to_fit();
         self.exprs.shrink_to_fit();
         self.expr_ranges.shrink_to_fit();
+        self.expr_lists.shrink_to_fit();
+        self.dict_entries.shrink_to_fit();
+        self.fstring_parts.shrink_to_fit();
+        self.strings.shrink_to_fit();
         self.calls.shrink_to_fit();
         self.functions.shrink_to_fit();
         self.classes.shrink_to_fit();
@@ -77,6 +159,18 @@ impl FileFacts {
     }
     pub fn expr_range(&self, id: ExprId) -> TextRange {
         self.expr_ranges[id.index()]
+    }
+    pub fn list(&self, items: Span<ExprId>) -> &[ExprId] {
+        items.of(&self.expr_lists)
+    }
+    pub fn dict(&self, entries: Span<DictEntry>) -> &[DictEntry] {
+        entries.of(&self.dict_entries)
+    }
+    pub fn fstring(&self, parts: Span<FStringPart>) -> &[FStringPart] {
+        parts.of(&self.fstring_parts)
+    }
+    pub fn string(&self, id: StrId) -> &Arc<str> {
+        &self.strings[id.index()]
     }
     pub fn call(&self, id: CallId) -> &Call {
         &self.calls[id.index()]
@@ -200,7 +294,7 @@ impl ScopeNames {
 impl FromIterator<(Name, NameBindings)> for ScopeNames {
     fn from_iter<I: IntoIterator<Item = (Name, NameBindings)>>(iter: I) -> Self {
         let mut names: Vec<(Name, NameBindings)> = iter.into_iter().collect();
-        names.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        names.sort_unstable_by_key(|(a, _)| *a);
         ScopeNames(names.into_boxed_slice())
     }
 }
@@ -279,11 +373,11 @@ pub enum Expr {
         attr: Name,
     },
     Call(CallId),
-    Str(Name),
+    Str(StrId),
     /// An f-string: literal pieces and interpolated expressions, in order.
-    FString(Box<[FStringPart]>),
+    FString(Span<FStringPart>),
     Bytes,
-    Int(i64),
+    Int(IntValue),
     Float,
     Bool(bool),
     NoneLit,
@@ -293,12 +387,12 @@ pub enum Expr {
         right: ExprId,
     },
     /// One of several values: `a if c else b`, `a or b`, `a and b`.
-    Choice(Box<[ExprId]>),
+    Choice(Span<ExprId>),
     Not(ExprId),
-    Tuple(Box<[ExprId]>),
-    List(Box<[ExprId]>),
+    Tuple(Span<ExprId>),
+    List(Span<ExprId>),
     /// Dictionary display: `None` keys are `**spread` entries.
-    Dict(Box<[(Option<ExprId>, ExprId)]>),
+    Dict(Span<DictEntry>),
     Subscript {
         object: ExprId,
         index: ExprId,

@@ -18,5 +18,5 @@ mod suppression;
 
 pub use facts::*;
 pub use lower::{lower, lower_moved, lower_text, MAX_EXPR_DEPTH};
-pub use names::{forget_unused_names, intern};
+pub use names::intern;
 pub use suppression::{CodeFilter, Suppressions};

@@ -24,6 +24,10 @@ impl FileFacts {
             && self.star_imports == new.star_imports
             && self.imports == new.imports
             && self.exprs == new.exprs
+            && self.expr_lists == new.expr_lists
+            && self.dict_entries == new.dict_entries
+            && self.fstring_parts == new.fstring_parts
+            && self.strings == new.strings
             && same_scopes(&self.scopes, &new.scopes)
             && all_pairs(&self.expr_ranges, &new.expr_ranges, |old, new| {
                 positions.range(*old, *new);
@@ -227,6 +231,19 @@ mod tests {
             code,
             &code.replace("import pickle", "import pickle as p")
         ));
+    }
+
+    /// Literals, f-strings, lists and dictionaries keep their contents in tables of the file; a
+    /// change there leaves every expression as it was and must still count.
+    #[test]
+    fn changed_contents_of_literals_and_displays_are_not() {
+        let code = "x = 'a'\ny = f'{x}/b'\nz = (x, y)\nw = {'k': x}\nv = 1\n";
+        assert!(same(code, code));
+        assert!(!same(code, &code.replace("'a'", "'b'")));
+        assert!(!same(code, &code.replace("/b'", "/c'")));
+        assert!(!same(code, &code.replace("(x, y)", "(y, x)")));
+        assert!(!same(code, &code.replace("{'k': x}", "{'k': y}")));
+        assert!(!same(code, &code.replace("v = 1", "v = 2")));
     }
 
     #[test]

@@ -318,10 +318,11 @@ impl CallContext<'_, '_> {
                 Value::Sequence(file, seq) => {
                     let facts = &self.resolver.workspace().file(*file).facts;
                     match facts.expr(*seq) {
-                        brine_facts::Expr::Tuple(items) | brine_facts::Expr::List(items) => items
+                        brine_facts::Expr::Tuple(items) | brine_facts::Expr::List(items) => facts
+                            .list(*items)
                             .iter()
                             .map(|&item| match facts.expr(item) {
-                                brine_facts::Expr::Str(s) => Some(s.to_string()),
+                                brine_facts::Expr::Str(s) => Some(facts.string(*s).to_string()),
                                 _ => None,
                             })
                             .collect(),

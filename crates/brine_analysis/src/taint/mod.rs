@@ -176,8 +176,8 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                 }
                 let sites = self.resolver.call_sites(file, function);
                 let data = self.facts(file).function(function);
-                let param_name = data.params[index as usize].name.clone();
-                let function_name = data.name.clone();
+                let param_name = data.params[index as usize].name;
+                let function_name = data.name;
                 let mut best: Option<TaintFlow> = None;
                 for &(site_file, call, implicit_first) in sites.iter() {
                     let Some(argument) = self.argument_for_param(
@@ -285,21 +285,27 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                 reaches
             }
             Expr::Choice(parts) | Expr::Tuple(parts) | Expr::List(parts) => {
-                let parts = parts.to_vec();
+                let parts = facts.list(*parts);
                 parts
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .flat_map(|part| self.reaches(file, part))
                     .collect()
             }
             Expr::Dict(entries) => {
-                let values: Vec<ExprId> = entries.iter().map(|(_, value)| *value).collect();
+                let values: Vec<ExprId> = facts
+                    .dict(*entries)
+                    .iter()
+                    .map(|(_, value)| *value)
+                    .collect();
                 values
                     .into_iter()
                     .flat_map(|value| self.reaches(file, value))
                     .collect()
             }
             Expr::FString(parts) => {
-                let parts: Vec<ExprId> = parts
+                let parts: Vec<ExprId> = facts
+                    .fstring(*parts)
                     .iter()
                     .filter_map(|part| match part {
                         FStringPart::Interpolation(expr) => Some(*expr),
@@ -311,7 +317,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                     .flat_map(|part| self.reaches(file, part))
                     .collect()
             }
-            Expr::Str(text) => self.artifact_reaches(file, expr, text),
+            Expr::Str(text) => self.artifact_reaches(file, expr, facts.string(*text)),
             Expr::Bytes
             | Expr::Int(_)
             | Expr::Float
@@ -684,7 +690,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
     ) -> Vec<Reach> {
         let function_data = self.facts(function_file).function(function);
         let returns = function_data.returns.clone();
-        let function_name = function_data.name.clone();
+        let function_name = function_data.name;
         let is_method =
             function_data.class.is_some() && !function_data.is_static(self.facts(function_file));
         let call_range = self.facts(file).call(call).range;
@@ -720,8 +726,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                         };
                         let param_name = self.facts(function_file).function(function).params
                             [index as usize]
-                            .name
-                            .clone();
+                            .name;
                         let pass = FlowStep {
                             file,
                             range: self.facts(file).expr_range(argument),

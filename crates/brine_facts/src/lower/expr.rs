@@ -37,7 +37,9 @@ impl<'a> Lowerer<'a> {
             "call" => self.lower_call(node, scope, depth),
             "string" => self.lower_string(node, scope, depth),
             "concatenated_string" => self.lower_concatenated_string(node, scope, depth),
-            "integer" => parse_int(self.node_text(node)).map_or(Expr::Float, Expr::Int),
+            "integer" => {
+                parse_int(self.node_text(node)).map_or(Expr::Float, |value| Expr::Int(value.into()))
+            }
             "float" => Expr::Float,
             "true" => Expr::Bool(true),
             "false" => Expr::Bool(false),
@@ -63,21 +65,27 @@ impl<'a> Lowerer<'a> {
             "boolean_operator" => {
                 let left = self.lower_field(node, "left", scope, depth);
                 let right = self.lower_field(node, "right", scope, depth);
-                Expr::Choice([left, right].into())
+                Expr::Choice(self.expr_list(&[left, right]))
             }
             "conditional_expression" => {
                 let parts = self.lower_children(node, scope, depth);
                 // `body if condition else alternative`: the condition is not a possible value.
                 match parts.as_slice() {
-                    [body, _condition, alternative] => Expr::Choice([*body, *alternative].into()),
-                    _ => Expr::Choice(parts.into()),
+                    [body, _condition, alternative] => {
+                        Expr::Choice(self.expr_list(&[*body, *alternative]))
+                    }
+                    _ => Expr::Choice(self.expr_list(&parts)),
                 }
             }
             "not_operator" => Expr::Not(self.lower_field(node, "argument", scope, depth)),
             "tuple" | "expression_list" => {
-                Expr::Tuple(self.lower_children(node, scope, depth).into())
+                let items = self.lower_children(node, scope, depth);
+                Expr::Tuple(self.expr_list(&items))
             }
-            "list" | "set" => Expr::List(self.lower_children(node, scope, depth).into()),
+            "list" | "set" => {
+                let items = self.lower_children(node, scope, depth);
+                Expr::List(self.expr_list(&items))
+            }
             "dictionary" => self.lower_dictionary(node, scope, depth),
             "subscript" => {
                 let object = self.lower_field(node, "value", scope, depth);
@@ -239,12 +247,12 @@ impl<'a> Lowerer<'a> {
         if is_bytes {
             Expr::Bytes
         } else if parts.is_empty() {
-            Expr::Str(literal.into())
+            Expr::Str(self.string(&literal))
         } else {
             if !literal.is_empty() {
                 parts.push(FStringPart::Literal(literal.into()));
             }
-            Expr::FString(parts.into())
+            Expr::FString(self.fstring_parts(parts))
         }
     }
 
@@ -253,9 +261,11 @@ impl<'a> Lowerer<'a> {
         let pieces = self.lower_children(node, scope, depth);
         let mut parts = Vec::new();
         for piece in pieces {
-            match self.facts.expr(piece).clone() {
-                Expr::Str(text) => parts.push(FStringPart::Literal((*text).into())),
-                Expr::FString(more) => parts.extend(more),
+            match *self.facts.expr(piece) {
+                Expr::Str(text) => {
+                    parts.push(FStringPart::Literal((**self.facts.string(text)).into()))
+                }
+                Expr::FString(more) => parts.extend_from_slice(self.facts.fstring(more)),
                 _ => return Expr::Bytes,
             }
         }
@@ -270,9 +280,9 @@ impl<'a> Lowerer<'a> {
                     FStringPart::Interpolation(_) => "",
                 })
                 .collect();
-            Expr::Str(joined.into())
+            Expr::Str(self.string(&joined))
         } else {
-            Expr::FString(parts.into())
+            Expr::FString(self.fstring_parts(parts))
         }
     }
 
@@ -299,7 +309,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        Expr::Dict(entries.into())
+        Expr::Dict(self.dict_entries(&entries))
     }
 
     fn lower_lambda(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
@@ -344,7 +354,8 @@ impl<'a> Lowerer<'a> {
                 _ => element = Some(self.lower_expr(child, inner, depth)),
             }
         }
-        Expr::List(element.into_iter().collect())
+        let element: Vec<ExprId> = element.into_iter().collect();
+        Expr::List(self.expr_list(&element))
     }
 
     fn bind_comprehension_target(&mut self, target: Node, iterated: ExprId, scope: ScopeId) {
@@ -451,7 +462,7 @@ impl<'a> Lowerer<'a> {
             let name: Name = self.intern(self.node_text(name_node));
             let index = self.facts.function(function).params.len() as u32;
             self.facts.functions[function.index()].params.push(Param {
-                name: name.clone(),
+                name,
                 kind,
                 default,
                 annotation,

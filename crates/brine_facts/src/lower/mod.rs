@@ -73,8 +73,8 @@ struct Lowerer<'a> {
     facts: FileFacts,
     /// Start of the statement being lowered, recorded on its calls.
     statement_start: u32,
-    /// Names allocated so far (see [`Lowerer::intern`]).
-    names: rustc_hash::FxHashSet<Name>,
+    /// Names interned so far (see [`Lowerer::intern`]).
+    names: FxHashMap<&'static str, Name>,
     /// The names bound in each scope while lowering (indexed like the scopes); they become each
     /// scope's sorted [`ScopeNames`] at the end.
     scope_names: Vec<FxHashMap<Name, NameBindings>>,
@@ -83,15 +83,40 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    /// The shared allocation of a name (see [`crate::intern`]); names repeat, so the file's own
-    /// set answers most lookups without taking the shared table's lock.
+    /// The [`Name`] of `text` (see [`crate::intern`]); names repeat, so the file's own map answers
+    /// most lookups without taking the shared table's lock.
     fn intern(&mut self, text: &str) -> Name {
-        if let Some(name) = self.names.get(text) {
-            return name.clone();
+        if let Some(&name) = self.names.get(text) {
+            return name;
         }
         let name = crate::intern(text);
-        self.names.insert(name.clone());
+        self.names.insert(name.as_str(), name);
         name
+    }
+
+    /// Stores the items of a tuple, list or choice in the file's table.
+    fn expr_list(&mut self, items: &[ExprId]) -> Span<ExprId> {
+        let start = self.facts.expr_lists.len();
+        self.facts.expr_lists.extend_from_slice(items);
+        Span::since(&self.facts.expr_lists, start)
+    }
+
+    fn dict_entries(&mut self, entries: &[DictEntry]) -> Span<DictEntry> {
+        let start = self.facts.dict_entries.len();
+        self.facts.dict_entries.extend_from_slice(entries);
+        Span::since(&self.facts.dict_entries, start)
+    }
+
+    fn fstring_parts(&mut self, parts: Vec<FStringPart>) -> Span<FStringPart> {
+        let start = self.facts.fstring_parts.len();
+        self.facts.fstring_parts.extend(parts);
+        Span::since(&self.facts.fstring_parts, start)
+    }
+
+    fn string(&mut self, text: &str) -> StrId {
+        let id = StrId(self.facts.strings.len() as u32);
+        self.facts.strings.push(text.into());
+        id
     }
 
     fn node_text(&self, node: Node) -> &'a str {
@@ -128,7 +153,7 @@ impl<'a> Lowerer<'a> {
         let id = BindingId(self.facts.bindings.len() as u32);
         let name = self.intern(name);
         self.facts.bindings.push(Binding {
-            name: name.clone(),
+            name,
             kind,
             origin: scope,
             offset: site.offset,
@@ -150,8 +175,8 @@ impl<'a> Lowerer<'a> {
                 scope
                     .globals
                     .iter()
-                    .map(|n| (n.clone(), true))
-                    .chain(scope.nonlocals.iter().map(|n| (n.clone(), false)))
+                    .map(|n| (*n, true))
+                    .chain(scope.nonlocals.iter().map(|n| (*n, false)))
                     .collect()
             };
             for (name, is_global) in declared {

@@ -459,7 +459,7 @@ impl<'a> Lowerer<'a> {
             let target = ImportTarget {
                 level,
                 module: module.clone(),
-                member: Some(dotted(self.node_text(name)).into()),
+                member: Some(self.intern(&dotted(self.node_text(name)))),
             };
             let alias = self.node_text(alias);
             let import = self.add_import(target);
@@ -479,7 +479,7 @@ impl<'a> Lowerer<'a> {
         let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let is_async = node.child(0).is_some_and(|first| first.kind() == "async");
         let function = self.new_function(
-            name.clone(),
+            name,
             scope,
             decorators,
             is_async,
@@ -519,7 +519,7 @@ impl<'a> Lowerer<'a> {
         let class = ClassId(self.facts.classes.len() as u32);
         let body_scope = self.new_scope(ScopeKind::Class(class), Some(scope));
         self.facts.classes.push(Class {
-            name: name.clone(),
+            name,
             scope: body_scope,
             parent_scope: scope,
             bases,

@@ -53,7 +53,8 @@ impl Fix {
 /// so the call stays valid) or inside empty parentheses. In a call laid out one argument per line, the
 /// new argument gets its own line with the same indentation.
 pub fn add_keyword(facts: &FileFacts, call: &Call, text: &str) -> Edit {
-    let Some(last) = call.args.last() else {
+    let args = facts.args(call);
+    let Some(last) = args.last() else {
         return Edit {
             range: TextRange::empty(call.args_range.start + 1),
             new_text: text.to_owned(),
@@ -84,14 +85,15 @@ pub fn replace(range: TextRange, text: &str) -> Edit {
 }
 
 /// Removes the argument at `range` together with the comma that separates it from its neighbour.
-pub fn remove_argument(call: &Call, range: TextRange) -> Edit {
-    let index = call.args.iter().position(|arg| arg.range == range);
+pub fn remove_argument(facts: &FileFacts, call: &Call, range: TextRange) -> Edit {
+    let args = facts.args(call);
+    let index = args.iter().position(|arg| arg.range == range);
     let Some(index) = index else {
         return replace(range, "");
     };
-    let removed = if let Some(next) = call.args.get(index + 1) {
+    let removed = if let Some(next) = args.get(index + 1) {
         TextRange::new(range.start, next.range.start)
-    } else if let Some(previous) = index.checked_sub(1).map(|i| &call.args[i]) {
+    } else if let Some(previous) = index.checked_sub(1).map(|i| &args[i]) {
         TextRange::new(previous.range.end, range.end)
     } else if call.trailing_comma {
         // The only argument, followed by a comma: remove up to the closing parenthesis.
@@ -114,8 +116,8 @@ pub fn attribute_name_range(facts: &FileFacts, call: &Call, attr: &str) -> TextR
 /// `torch.load(p, ...)` -> `safetensors.torch.load_file(p)`, plus `import safetensors.torch` before the
 /// file's first import (or at its start). Empty when the call has no path argument to keep.
 pub fn switch_to_safetensors(facts: &FileFacts, call: &Call) -> Vec<Edit> {
-    let Some(path) = call
-        .args
+    let args = facts.args(call);
+    let Some(path) = args
         .first()
         .filter(|arg| arg.kind == brine_facts::ArgKind::Positional)
     else {
@@ -125,12 +127,11 @@ pub fn switch_to_safetensors(facts: &FileFacts, call: &Call) -> Vec<Edit> {
         facts.expr_range(call.callee),
         "safetensors.torch.load_file",
     )];
-    if let Some(last) = call.args.last().filter(|last| last.range != path.range) {
+    if let Some(last) = args.last().filter(|last| last.range != path.range) {
         edits.push(replace(TextRange::new(path.range.end, last.range.end), ""));
     }
     let first_import = facts
-        .scope(FileFacts::MODULE_SCOPE)
-        .names
+        .scope_names(FileFacts::MODULE_SCOPE)
         .values()
         .flatten()
         .map(|&binding| facts.binding(binding))

@@ -495,7 +495,7 @@ impl<'w> Resolver<'w> {
         self.guarded(Key::Member(file, name.into()), |this| {
             let facts = this.facts(file);
             let scope = FileFacts::MODULE_SCOPE;
-            if facts.scope(scope).names.contains_key(name) {
+            if facts.scope_names(scope).contains_key(name) {
                 let mut values = ValueSet::default();
                 for binding in reaching_bindings(facts, scope, name, None) {
                     values.extend(this.eval_binding(file, binding));
@@ -563,7 +563,7 @@ impl<'w> Resolver<'w> {
         let facts = self.facts(file);
         let scope = facts.class(class).scope;
         let mut values = ValueSet::default();
-        if facts.scope(scope).names.contains_key(attr) {
+        if facts.scope_names(scope).contains_key(attr) {
             for binding in reaching_bindings(facts, scope, attr, None) {
                 values.extend(self.eval_binding(file, binding));
             }
@@ -632,7 +632,8 @@ impl<'w> Resolver<'w> {
     fn library_call_result(&mut self, file: FileId, call: CallId, name: &str) -> ValueSet {
         let facts = self.facts(file);
         let data = facts.call(call);
-        let arg = |index: usize| data.positional(index).map(|arg| arg.value);
+        let args = facts.args(data);
+        let arg = |index: usize| args.positional(index).map(|arg| arg.value);
         match name {
             "importlib.import_module" | "builtins.__import__" => match arg(0) {
                 Some(module) => {
@@ -865,7 +866,8 @@ impl<'w> Resolver<'w> {
         position: Option<usize>,
         keyword: Option<&str>,
     ) -> ArgValue {
-        let data = self.facts(file).call(call);
+        let facts = self.facts(file);
+        let data = facts.args(facts.call(call));
         let explicit = keyword
             .and_then(|k| data.keyword(k))
             .or_else(|| position.and_then(|p| data.positional(p)))
@@ -952,8 +954,7 @@ pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<Sco
     let start = facts.scope(scope);
     if start.globals.iter().any(|global| *global == name) {
         return facts
-            .scope(FileFacts::MODULE_SCOPE)
-            .names
+            .scope_names(FileFacts::MODULE_SCOPE)
             .contains_key(name)
             .then_some(FileFacts::MODULE_SCOPE);
     }
@@ -961,7 +962,7 @@ pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<Sco
     loop {
         let data = facts.scope(current);
         let visible = current == scope || !matches!(data.kind, ScopeKind::Class(_));
-        if visible && data.names.contains_key(name) {
+        if visible && facts.scope_names(current).contains_key(name) {
             return Some(current);
         }
         current = data.parent?;
@@ -977,7 +978,7 @@ pub(crate) fn reaching_bindings(
     name: &str,
     use_offset: Option<u32>,
 ) -> Vec<BindingId> {
-    let Some(all) = facts.scope(scope).names.get(name) else {
+    let Some(all) = facts.scope_names(scope).get(name) else {
         return Vec::new();
     };
     let before: Vec<BindingId> = all

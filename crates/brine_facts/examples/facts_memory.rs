@@ -84,15 +84,12 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
         for target in &f.imports {
             add("imports", target.module.len(), 1);
         }
-        for call in &f.calls {
-            let (bytes, allocations) = slice(call.args.len(), size_of::<brine_facts::Arg>());
-            add("call args", bytes, allocations);
-        }
-        for scope in &f.scopes {
-            let entry = size_of::<(brine_facts::Name, brine_facts::NameBindings)>();
-            let (bytes, allocations) = slice(scope.names.len(), entry);
-            add("scope names", bytes, allocations);
-        }
+        add("call args", buffer(&f.call_args), 1);
+        add(
+            "scope names",
+            buffer(&f.scope_name_keys) + buffer(&f.scope_name_bindings),
+            2,
+        );
         for function in &f.functions {
             for (bytes, allocations) in [
                 slice(function.params.capacity(), size_of::<brine_facts::Param>()),

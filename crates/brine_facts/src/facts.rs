@@ -4,7 +4,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use brine_syntax::{LineIndex, TextRange};
-use rustc_hash::FxHashSet;
 
 use crate::Suppressions;
 
@@ -42,6 +41,16 @@ impl<T> Span<T> {
     pub fn of(self, table: &[T]) -> &[T] {
         let start = self.start as usize;
         &table[start..start + self.len as usize]
+    }
+}
+
+impl<T> Default for Span<T> {
+    fn default() -> Self {
+        Span {
+            start: 0,
+            len: 0,
+            item: PhantomData,
+        }
     }
 }
 
@@ -94,6 +103,10 @@ impl std::fmt::Debug for IntValue {
 pub struct FileFacts {
     pub scopes: Vec<Scope>,
     pub bindings: Vec<Binding>,
+    /// For every scope's span ([`Scope::names`]), the names its bindings bind, sorted, and
+    /// (indexed alike) the bindings: read through [`FileFacts::scope_names`].
+    pub scope_name_keys: Vec<Name>,
+    pub scope_name_bindings: Vec<BindingId>,
     pub exprs: Vec<Expr>,
     /// The source range of each expression, indexed like `exprs`.
     pub expr_ranges: Vec<TextRange>,
@@ -106,6 +119,8 @@ pub struct FileFacts {
     /// The values of string literals ([`Expr::Str`]).
     pub strings: Vec<Arc<str>>,
     pub calls: Vec<Call>,
+    /// The arguments of every call, each call's in order ([`Call::args`]).
+    pub call_args: Vec<Arg>,
     pub functions: Vec<Function>,
     pub classes: Vec<Class>,
     /// `obj.attr = value` statements, for attributes written in one method and read in another.
@@ -131,6 +146,8 @@ impl FileFacts {
     pub fn shrink_to_fit(&mut self) {
         self.scopes.shrink_to_fit();
         self.bindings.shrink_to_fit();
+        self.scope_name_keys.shrink_to_fit();
+        self.scope_name_bindings.shrink_to_fit();
         self.imports.shrink_to_fit();
         self.exprs.shrink_to_fit();
         self.expr_ranges.shrink_to_fit();
@@ -139,6 +156,7 @@ impl FileFacts {
         self.fstring_parts.shrink_to_fit();
         self.strings.shrink_to_fit();
         self.calls.shrink_to_fit();
+        self.call_args.shrink_to_fit();
         self.functions.shrink_to_fit();
         self.classes.shrink_to_fit();
         self.attribute_writes.shrink_to_fit();
@@ -147,6 +165,15 @@ impl FileFacts {
 
     pub fn scope(&self, id: ScopeId) -> &Scope {
         &self.scopes[id.index()]
+    }
+    /// The names bound in `scope` with their bindings.
+    pub fn scope_names(&self, scope: ScopeId) -> ScopeNames<'_> {
+        let span = self.scope(scope).names;
+        let range = span.start as usize..(span.start + span.len) as usize;
+        ScopeNames {
+            names: &self.scope_name_keys[range.clone()],
+            bindings: &self.scope_name_bindings[range],
+        }
     }
     pub fn binding(&self, id: BindingId) -> &Binding {
         &self.bindings[id.index()]
@@ -174,6 +201,10 @@ impl FileFacts {
     }
     pub fn call(&self, id: CallId) -> &Call {
         &self.calls[id.index()]
+    }
+    /// The arguments of a call of this file.
+    pub fn args(&self, call: &Call) -> Args<'_> {
+        Args(call.args.of(&self.call_args))
     }
     pub fn function(&self, id: FunctionId) -> &Function {
         &self.functions[id.index()]
@@ -240,29 +271,32 @@ pub enum ScopeKind {
 pub struct Scope {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
-    /// Every binding of each name in this scope, in source order (most names have one or two).
-    pub names: ScopeNames,
+    /// The names bound in this scope: a span of the file's scope-name tables (see
+    /// [`FileFacts::scope_names`]).
+    pub names: Span<Name>,
     /// Names declared `global` here: their bindings were moved to the module scope.
-    pub globals: FxHashSet<Name>,
+    pub globals: Vec<Name>,
     /// Names declared `nonlocal` here: their bindings were moved to the enclosing function scope.
-    pub nonlocals: FxHashSet<Name>,
+    pub nonlocals: Vec<Name>,
 }
 
-/// The bindings of one name in a scope, in source order.
+/// The bindings of one name in a scope, in source order (most names have one or two).
 pub type NameBindings = smallvec::SmallVec<[BindingId; 2]>;
 
-/// The names bound in a scope, sorted: every function has its own, and a sorted slice takes about
-/// half the memory of a hash map (lookups are a binary search; few scopes have more than a
-/// hundred names).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ScopeNames(Box<[(Name, NameBindings)]>);
+/// The names bound in one scope with their bindings, read from the file's tables
+/// ([`FileFacts::scope_names`]): one entry per binding, sorted by name (lookups are a binary search;
+/// few scopes have more than a hundred names), a name's bindings in source order.
+#[derive(Clone, Copy)]
+pub struct ScopeNames<'f> {
+    names: &'f [Name],
+    bindings: &'f [BindingId],
+}
 
-impl ScopeNames {
-    pub fn get(&self, name: &str) -> Option<&NameBindings> {
-        self.0
-            .binary_search_by(|(bound, _)| (**bound).cmp(name))
-            .ok()
-            .map(|index| &self.0[index].1)
+impl<'f> ScopeNames<'f> {
+    pub fn get(&self, name: &str) -> Option<&'f [BindingId]> {
+        let start = self.names.partition_point(|bound| bound.as_str() < name);
+        let len = self.names[start..].partition_point(|bound| bound.as_str() == name);
+        (len > 0).then(|| &self.bindings[start..start + len])
     }
 
     pub fn contains_key(&self, name: &str) -> bool {
@@ -270,38 +304,28 @@ impl ScopeNames {
     }
 
     /// The names with their bindings, sorted by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&Name, &NameBindings)> {
-        self.0.iter().map(|(name, bindings)| (name, bindings))
+    pub fn iter(&self) -> impl Iterator<Item = (Name, &'f [BindingId])> + 'f {
+        let bindings = self.bindings;
+        let mut start = 0;
+        self.names.chunk_by(|a, b| a == b).map(move |run| {
+            let first = start;
+            start += run.len();
+            (run[0], &bindings[first..start])
+        })
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &Name> {
+    pub fn keys(&self) -> impl Iterator<Item = Name> + 'f {
         self.iter().map(|(name, _)| name)
     }
 
-    pub fn values(&self) -> impl Iterator<Item = &NameBindings> {
+    pub fn values(&self) -> impl Iterator<Item = &'f [BindingId]> + 'f {
         self.iter().map(|(_, bindings)| bindings)
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
-impl FromIterator<(Name, NameBindings)> for ScopeNames {
-    fn from_iter<I: IntoIterator<Item = (Name, NameBindings)>>(iter: I) -> Self {
-        let mut names: Vec<(Name, NameBindings)> = iter.into_iter().collect();
-        names.sort_unstable_by_key(|(a, _)| *a);
-        ScopeNames(names.into_boxed_slice())
-    }
-}
-
-impl std::ops::Index<&str> for ScopeNames {
-    type Output = NameBindings;
-    fn index(&self, name: &str) -> &NameBindings {
+impl<'f> std::ops::Index<&str> for ScopeNames<'f> {
+    type Output = [BindingId];
+    fn index(&self, name: &str) -> &[BindingId] {
         self.get(name)
             .unwrap_or_else(|| panic!("no binding of {name:?} in this scope"))
     }
@@ -422,7 +446,8 @@ pub enum BinOp {
 #[derive(Clone, Debug)]
 pub struct Call {
     pub callee: ExprId,
-    pub args: Box<[Arg]>,
+    /// The arguments: a span of [`FileFacts::call_args`], read through [`FileFacts::args`].
+    pub args: Span<Arg>,
     pub scope: ScopeId,
     /// The whole call, callee to closing parenthesis.
     pub range: TextRange,
@@ -434,11 +459,22 @@ pub struct Call {
     pub statement_start: u32,
 }
 
-impl Call {
+/// A call's arguments, read from the file's table ([`FileFacts::args`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'f>(&'f [Arg]);
+
+impl<'f> std::ops::Deref for Args<'f> {
+    type Target = [Arg];
+    fn deref(&self) -> &[Arg] {
+        self.0
+    }
+}
+
+impl<'f> Args<'f> {
     /// The `index`-th positional argument, unless a `*args` comes before it.
-    pub fn positional(&self, index: usize) -> Option<&Arg> {
+    pub fn positional(self, index: usize) -> Option<&'f Arg> {
         let mut seen = 0;
-        for arg in &self.args {
+        for arg in self.0 {
             match arg.kind {
                 ArgKind::Positional => {
                     if seen == index {
@@ -453,20 +489,18 @@ impl Call {
         None
     }
 
-    pub fn keyword(&self, name: &str) -> Option<&Arg> {
-        self.args
+    pub fn keyword(self, name: &str) -> Option<&'f Arg> {
+        self.0
             .iter()
             .find(|arg| matches!(&arg.kind, ArgKind::Keyword(k) if &**k == name))
     }
 
-    pub fn has_star_args(&self) -> bool {
-        self.args.iter().any(|arg| arg.kind == ArgKind::Star)
+    pub fn has_star_args(self) -> bool {
+        self.0.iter().any(|arg| arg.kind == ArgKind::Star)
     }
 
-    pub fn double_star_args(&self) -> impl Iterator<Item = &Arg> {
-        self.args
-            .iter()
-            .filter(|arg| arg.kind == ArgKind::DoubleStar)
+    pub fn double_star_args(self) -> impl Iterator<Item = &'f Arg> {
+        self.0.iter().filter(|arg| arg.kind == ArgKind::DoubleStar)
     }
 }
 

@@ -28,6 +28,8 @@ impl FileFacts {
             && self.dict_entries == new.dict_entries
             && self.fstring_parts == new.fstring_parts
             && self.strings == new.strings
+            && self.scope_name_keys == new.scope_name_keys
+            && self.scope_name_bindings == new.scope_name_bindings
             && same_scopes(&self.scopes, &new.scopes)
             && all_pairs(&self.expr_ranges, &new.expr_ranges, |old, new| {
                 positions.range(*old, *new);
@@ -51,10 +53,11 @@ impl FileFacts {
                 old.callee == new.callee
                     && old.scope == new.scope
                     && old.trailing_comma == new.trailing_comma
-                    && all_pairs(&old.args, &new.args, |old, new| {
-                        positions.range(old.range, new.range);
-                        old.kind == new.kind && old.value == new.value
-                    })
+                    && old.args == new.args
+            })
+            && all_pairs(&self.call_args, &new.call_args, |old, new| {
+                positions.range(old.range, new.range);
+                old.kind == new.kind && old.value == new.value
             })
             && all_pairs(&self.functions, &new.functions, |old, new| {
                 positions.range(old.name_range, new.name_range);
@@ -110,8 +113,10 @@ impl FileFacts {
             range(&mut call.range);
             range(&mut call.args_range);
             call.statement_start = map(call.statement_start);
-            call.args.iter_mut().for_each(|arg| range(&mut arg.range));
         }
+        self.call_args
+            .iter_mut()
+            .for_each(|arg| range(&mut arg.range));
         self.functions
             .iter_mut()
             .for_each(|f| range(&mut f.name_range));

@@ -4,8 +4,7 @@ use brine_facts::*;
 
 fn names_in_module(facts: &FileFacts) -> Vec<String> {
     let mut names: Vec<String> = facts
-        .scope(FileFacts::MODULE_SCOPE)
-        .names
+        .scope_names(FileFacts::MODULE_SCOPE)
         .keys()
         .map(|n| n.to_string())
         .collect();
@@ -22,8 +21,8 @@ fn imports_bind_the_right_names() {
         names_in_module(&facts),
         ["L", "SafeLoader", "mod", "np", "torch"]
     );
-    let scope = facts.scope(FileFacts::MODULE_SCOPE);
-    let kind = |name: &str| match facts.binding(scope.names[name][0]).kind {
+    let scope = facts.scope_names(FileFacts::MODULE_SCOPE);
+    let kind = |name: &str| match facts.binding(scope[name][0]).kind {
         BindingKind::Import(import) => facts.import(import).clone(),
         ref other => panic!("{name} is bound by {other:?}"),
     };
@@ -60,31 +59,31 @@ fn calls_record_arguments_and_trailing_commas() {
     let load = &facts.calls[0];
     assert!(load.trailing_comma);
     assert!(matches!(
-        facts.expr(load.keyword("weights_only").unwrap().value),
+        facts.expr(facts.args(load).keyword("weights_only").unwrap().value),
         Expr::Bool(true)
     ));
     assert_eq!(facts.callee_name(CallId(0)), Some("load"));
-    let f = &facts.calls[1];
-    assert_eq!(f.args[0].kind, ArgKind::Star);
-    assert_eq!(f.args[1].kind, ArgKind::DoubleStar);
+    let f = facts.args(&facts.calls[1]);
+    assert_eq!(f[0].kind, ArgKind::Star);
+    assert_eq!(f[1].kind, ArgKind::DoubleStar);
 }
 
 #[test]
 fn global_bindings_move_to_the_module_scope() {
     let facts = lower_text("pickle = None\ndef init():\n    global pickle\n    import pickle\n");
-    let module = facts.scope(FileFacts::MODULE_SCOPE);
-    assert_eq!(module.names["pickle"].len(), 2);
-    let moved = facts.binding(module.names["pickle"][1]);
+    let module = facts.scope_names(FileFacts::MODULE_SCOPE);
+    assert_eq!(module["pickle"].len(), 2);
+    let moved = facts.binding(module["pickle"][1]);
     assert!(!moved.unconditional);
 }
 
 #[test]
 fn conditional_bindings_are_marked() {
     let facts = lower_text("a = 1\nif x:\n    b = 2\ntry:\n    import cPickle as c\nexcept ImportError:\n    import pickle as c\n");
-    let module = facts.scope(FileFacts::MODULE_SCOPE);
-    assert!(facts.binding(module.names["a"][0]).unconditional);
-    assert!(!facts.binding(module.names["b"][0]).unconditional);
-    assert_eq!(module.names["c"].len(), 2);
+    let module = facts.scope_names(FileFacts::MODULE_SCOPE);
+    assert!(facts.binding(module["a"][0]).unconditional);
+    assert!(!facts.binding(module["b"][0]).unconditional);
+    assert_eq!(module["c"].len(), 2);
 }
 
 #[test]

@@ -372,7 +372,11 @@ impl CallContext<'_, '_> {
             Some(arg) => vec![Fix::new(
                 "Remove `safe_mode=False`",
                 Applicability::Unsafe,
-                vec![fix::remove_argument(self.call_data(), arg.range)],
+                vec![fix::remove_argument(
+                    self.facts(),
+                    self.call_data(),
+                    arg.range,
+                )],
             )],
             None => Vec::new(),
         };

@@ -126,7 +126,11 @@ impl CallContext<'_, '_> {
             Some(arg) => vec![Fix::new(
                 "Remove `trust_remote_code=True`",
                 Applicability::Unsafe,
-                vec![fix::remove_argument(self.call_data(), arg.range)],
+                vec![fix::remove_argument(
+                    self.facts(),
+                    self.call_data(),
+                    arg.range,
+                )],
             )],
             None => Vec::new(),
         };

@@ -254,7 +254,7 @@ pub fn unresolved_method_sink(method: &str) -> Option<SinkKind> {
 /// The argument that carries the data (or the path or stream of it) into a sink.
 pub fn data_argument(
     kind: SinkKind,
-    call: &brine_facts::Call,
+    call: brine_facts::Args<'_>,
     library_name: &str,
     options: &super::CheckOptions,
 ) -> Option<brine_facts::ExprId> {

@@ -242,9 +242,12 @@ impl CallContext<'_, '_> {
     /// Follows the sink's data argument back to an untrusted source; a flow makes the finding an error
     /// (a warning for local input under the remote threat model) and names the source.
     fn add_taint(&mut self, finding: &mut Finding) {
-        let Some(argument) =
-            library::data_argument(self.kind, self.call_data(), self.library_name, self.options)
-        else {
+        let Some(argument) = library::data_argument(
+            self.kind,
+            self.facts().args(self.call_data()),
+            self.library_name,
+            self.options,
+        ) else {
             return;
         };
         let sink_step = FlowStep {

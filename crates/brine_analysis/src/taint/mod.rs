@@ -225,7 +225,8 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         implicit_first: bool,
     ) -> Option<ExprId> {
         let param = &self.facts(file).function(function).params[index as usize];
-        let call = self.facts(site_file).call(call);
+        let facts = self.facts(site_file);
+        let call = facts.args(facts.call(call));
         if let Some(arg) = call.keyword(&param.name) {
             return Some(arg.value);
         }
@@ -487,7 +488,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
             ) {
                 continue;
             }
-            let data = facts.call(call);
+            let data = facts.args(facts.call(call));
             let handler = data
                 .keyword("fn")
                 .or_else(|| data.positional(0))
@@ -618,8 +619,11 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                     .any(|propagator| propagator.name == name)
                 {
                     handled = true;
-                    let args: Vec<ExprId> =
-                        facts.call(call).args.iter().map(|arg| arg.value).collect();
+                    let args: Vec<ExprId> = facts
+                        .args(facts.call(call))
+                        .iter()
+                        .map(|arg| arg.value)
+                        .collect();
                     for arg in args {
                         reaches.extend(self.reaches(file, arg));
                     }
@@ -646,8 +650,11 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
             match value {
                 Value::Qualified(name) if library::PROPAGATORS.contains(&&**name) => {
                     handled = true;
-                    let args: Vec<ExprId> =
-                        facts.call(call).args.iter().map(|arg| arg.value).collect();
+                    let args: Vec<ExprId> = facts
+                        .args(facts.call(call))
+                        .iter()
+                        .map(|arg| arg.value)
+                        .collect();
                     for arg in args {
                         reaches.extend(self.reaches(file, arg));
                     }

@@ -10,7 +10,7 @@ mod statements;
 mod verify;
 
 use brine_syntax::{LineIndex, Node, ParsedFile, TextRange};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::facts::*;
 use crate::Suppressions;
@@ -37,9 +37,7 @@ pub fn lower(file: &ParsedFile) -> FileFacts {
     let module = lowerer.new_scope(ScopeKind::Module, None);
     lowerer.lower_module(file.tree().root_node(), module);
     lowerer.relocate_declared_bindings();
-    for (scope, names) in lowerer.facts.scopes.iter_mut().zip(lowerer.scope_names) {
-        scope.names = names.into_iter().collect();
-    }
+    lowerer.store_scope_names();
     lowerer.facts.shrink_to_fit();
     lowerer.facts
 }
@@ -129,9 +127,9 @@ impl<'a> Lowerer<'a> {
         self.facts.scopes.push(Scope {
             kind,
             parent,
-            names: ScopeNames::default(),
-            globals: FxHashSet::default(),
-            nonlocals: FxHashSet::default(),
+            names: Span::default(),
+            globals: Vec::new(),
+            nonlocals: Vec::new(),
         });
         id
     }
@@ -164,6 +162,25 @@ impl<'a> Lowerer<'a> {
             .entry(name)
             .or_default()
             .push(id);
+    }
+
+    /// Stores the names bound in each scope in the file's tables, sorted (see [`ScopeNames`]).
+    fn store_scope_names(&mut self) {
+        let facts = &mut self.facts;
+        for (scope, names) in facts
+            .scopes
+            .iter_mut()
+            .zip(std::mem::take(&mut self.scope_names))
+        {
+            let mut names: Vec<(Name, NameBindings)> = names.into_iter().collect();
+            names.sort_unstable_by_key(|(name, _)| *name);
+            let start = facts.scope_name_keys.len();
+            for (name, bindings) in names {
+                facts.scope_name_keys.extend(bindings.iter().map(|_| name));
+                facts.scope_name_bindings.extend(bindings);
+            }
+            scope.names = Span::since(&facts.scope_name_keys, start);
+        }
     }
 
     /// Moves bindings of names declared `global`/`nonlocal` in a scope to the scope they refer to.

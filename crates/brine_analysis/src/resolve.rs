@@ -218,7 +218,7 @@ impl<'w> Resolver<'w> {
                 values
             }
             Expr::Call(call) => self.call_result(file, *call),
-            Expr::Str(text) => ValueSet::one(Value::Str(facts.string(*text).clone())),
+            Expr::Str(text) => ValueSet::one(Value::Str(facts.string(*text).into())),
             Expr::FString(parts) => self.eval_fstring(file, facts.fstring(*parts)),
             Expr::Int(i) => ValueSet::one(Value::Int(i.get())),
             Expr::Bool(b) => ValueSet::one(Value::Bool(*b)),

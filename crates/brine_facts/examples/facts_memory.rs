@@ -31,7 +31,7 @@ fn main() {
         counts[1] += f.bindings.len();
         counts[2] += f.calls.len();
         counts[3] += f.line_index.line_count();
-        string_bytes += f.strings.iter().map(|s| s.len()).sum::<usize>();
+        string_bytes += f.string_data.len();
         facts.push(Arc::new(f));
     }
     println!(
@@ -105,10 +105,7 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
             2,
         );
         add("fstrings", buffer(&f.fstring_parts), 1);
-        add("strings", buffer(&f.strings), 1);
-        for string in &f.strings {
-            add("strings", string.len() + 16, 1);
-        }
+        add("strings", f.string_data.capacity(), 1);
         let bound = f.bindings.iter().map(|binding| &binding.name);
         let used = f.exprs.iter().filter_map(|expr| match expr {
             Expr::Name { name, .. } | Expr::Attribute { attr: name, .. } => Some(name),

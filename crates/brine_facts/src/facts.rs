@@ -1,7 +1,6 @@
 //! The data types of per-file facts. Everything is stored in flat vectors indexed by small ids.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use brine_syntax::{LineIndex, TextRange};
 
@@ -18,7 +17,7 @@ macro_rules! id_type {
         }
     )*};
 }
-id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId, ImportId, StrId);
+id_type!(ScopeId, BindingId, ExprId, CallId, FunctionId, ClassId, ImportId);
 
 /// A run of items in one of the file's tables ([`FileFacts::expr_lists`], ...): expressions refer
 /// to their lists this way rather than own a box, which keeps an [`Expr`] at 12 bytes.
@@ -116,8 +115,9 @@ pub struct FileFacts {
     pub dict_entries: Vec<DictEntry>,
     /// The pieces of f-strings ([`Expr::FString`]).
     pub fstring_parts: Vec<FStringPart>,
-    /// The values of string literals ([`Expr::Str`]).
-    pub strings: Vec<Arc<str>>,
+    /// The values of the string literals ([`Expr::Str`]), one after the other (one allocation per
+    /// file instead of one per literal).
+    pub string_data: String,
     pub calls: Vec<Call>,
     /// The arguments of every call, each call's in order ([`Call::args`]).
     pub call_args: Vec<Arg>,
@@ -154,7 +154,7 @@ impl FileFacts {
         self.expr_lists.shrink_to_fit();
         self.dict_entries.shrink_to_fit();
         self.fstring_parts.shrink_to_fit();
-        self.strings.shrink_to_fit();
+        self.string_data.shrink_to_fit();
         self.calls.shrink_to_fit();
         self.call_args.shrink_to_fit();
         self.functions.shrink_to_fit();
@@ -196,8 +196,11 @@ impl FileFacts {
     pub fn fstring(&self, parts: Span<FStringPart>) -> &[FStringPart] {
         parts.of(&self.fstring_parts)
     }
-    pub fn string(&self, id: StrId) -> &Arc<str> {
-        &self.strings[id.index()]
+    pub fn string(&self, value: Span<u8>) -> &str {
+        let start = value.start as usize;
+        self.string_data
+            .get(start..start + value.len as usize)
+            .unwrap_or_default()
     }
     pub fn call(&self, id: CallId) -> &Call {
         &self.calls[id.index()]
@@ -397,7 +400,8 @@ pub enum Expr {
         attr: Name,
     },
     Call(CallId),
-    Str(StrId),
+    /// A string literal; its value is in [`FileFacts::string_data`] (see [`FileFacts::string`]).
+    Str(Span<u8>),
     /// An f-string: literal pieces and interpolated expressions, in order.
     FString(Span<FStringPart>),
     Bytes,

@@ -27,7 +27,7 @@ impl FileFacts {
             && self.expr_lists == new.expr_lists
             && self.dict_entries == new.dict_entries
             && self.fstring_parts == new.fstring_parts
-            && self.strings == new.strings
+            && self.string_data == new.string_data
             && self.scope_name_keys == new.scope_name_keys
             && self.scope_name_bindings == new.scope_name_bindings
             && same_scopes(&self.scopes, &new.scopes)

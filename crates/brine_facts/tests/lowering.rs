@@ -92,7 +92,7 @@ fn strings_concatenate_and_fstrings_keep_parts() {
     assert!(facts
         .exprs
         .iter()
-        .any(|e| matches!(e, Expr::Str(s) if &**facts.string(*s) == "abcd")));
+        .any(|e| matches!(e, Expr::Str(s) if facts.string(*s) == "abcd")));
     assert!(facts.exprs.iter().any(
         |e| matches!(e, Expr::FString(parts) if facts.fstring(*parts)[0] == FStringPart::Literal("./".into()))
     ));

@@ -332,9 +332,17 @@ fn slash_path(path: &Path) -> String {
         .join("/")
 }
 
-/// Prints how long each phase took to stderr when `BRINE_TIMINGS` is set (for benchmarking).
+/// Prints how long each phase took to stderr when `BRINE_TIMINGS` is set (for benchmarking), with
+/// the resident memory at its end where the system tells it (Linux).
 struct PhaseTimer {
     start: Option<std::cell::Cell<std::time::Instant>>,
+}
+
+/// The `VmRSS` line of `/proc/self/status` (`123456 kB`), if there is one.
+fn resident_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    Some(line["VmRSS:".len()..].trim().to_owned())
 }
 
 impl PhaseTimer {
@@ -349,8 +357,9 @@ impl PhaseTimer {
         if let Some(start) = &self.start {
             let now = std::time::Instant::now();
             eprintln!(
-                "brine: {name}: {:.1} ms",
-                (now - start.get()).as_secs_f64() * 1000.0
+                "brine: {name}: {:.1} ms{}",
+                (now - start.get()).as_secs_f64() * 1000.0,
+                resident_memory().map_or(String::new(), |rss| format!(", resident {rss}")),
             );
             start.set(now);
         }

@@ -266,9 +266,7 @@ impl<'a> Lowerer<'a> {
         let mut parts = Vec::new();
         for piece in pieces {
             match *self.facts.expr(piece) {
-                Expr::Str(text) => {
-                    parts.push(FStringPart::Literal((**self.facts.string(text)).into()))
-                }
+                Expr::Str(text) => parts.push(FStringPart::Literal(self.facts.string(text).into())),
                 Expr::FString(more) => parts.extend_from_slice(self.facts.fstring(more)),
                 _ => return Expr::Bytes,
             }

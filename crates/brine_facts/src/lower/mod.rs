@@ -111,10 +111,10 @@ impl<'a> Lowerer<'a> {
         Span::since(&self.facts.fstring_parts, start)
     }
 
-    fn string(&mut self, text: &str) -> StrId {
-        let id = StrId(self.facts.strings.len() as u32);
-        self.facts.strings.push(text.into());
-        id
+    fn string(&mut self, text: &str) -> Span<u8> {
+        let start = self.facts.string_data.len();
+        self.facts.string_data.push_str(text);
+        Span::since(self.facts.string_data.as_bytes(), start)
     }
 
     fn node_text(&self, node: Node) -> &'a str {

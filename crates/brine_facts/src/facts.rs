@@ -37,6 +37,13 @@ impl<T> Span<T> {
         }
     }
 
+    /// Appends `items` to `table` and returns their span.
+    pub fn push_all(table: &mut Vec<T>, items: impl IntoIterator<Item = T>) -> Span<T> {
+        let start = table.len();
+        table.extend(items);
+        Span::since(table, start)
+    }
+
     pub fn of(self, table: &[T]) -> &[T] {
         let start = self.start as usize;
         &table[start..start + self.len as usize]

@@ -123,15 +123,7 @@ fn main() {
     }
 }
 
-/// Resident memory of this process, from /proc (Linux only; this is a diagnostic tool).
+/// Resident memory of this process (Linux only; this is a diagnostic tool).
 fn rss() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .unwrap_or("VmRSS: ?");
-    line.split_whitespace()
-        .skip(1)
-        .collect::<Vec<_>>()
-        .join(" ")
+    brine_workspace::resident_memory().unwrap_or_else(|| "?".to_owned())
 }

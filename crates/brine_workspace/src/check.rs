@@ -338,8 +338,8 @@ struct PhaseTimer {
     start: Option<std::cell::Cell<std::time::Instant>>,
 }
 
-/// The `VmRSS` line of `/proc/self/status` (`123456 kB`), if there is one.
-fn resident_memory() -> Option<String> {
+/// This process's resident memory (`123456 kB`), from `/proc/self/status` where there is one.
+pub fn resident_memory() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
     Some(line["VmRSS:".len()..].trim().to_owned())

@@ -11,7 +11,7 @@ mod settings;
 mod walk;
 
 pub use check::{
-    check_paths, CheckOutcome, CheckRequest, CheckedFile, FileError, FileReport,
+    check_paths, resident_memory, CheckOutcome, CheckRequest, CheckedFile, FileError, FileReport,
     DEFAULT_MAX_FILE_BYTES,
 };
 pub use settings::{FileSettings, SettingsError, SettingsResolver};

@@ -254,7 +254,7 @@ pub fn unresolved_method_sink(method: &str) -> Option<SinkKind> {
 /// The argument that carries the data (or the path or stream of it) into a sink.
 pub fn data_argument(
     kind: SinkKind,
-    call: brine_facts::Args<'_>,
+    args: brine_facts::Args<'_>,
     library_name: &str,
     options: &super::CheckOptions,
 ) -> Option<brine_facts::ExprId> {
@@ -265,10 +265,10 @@ pub fn data_argument(
                 .iter()
                 .find(|sink| sink.name == library_name)?;
             let arg = match sink.arg.as_deref() {
-                None => call.positional(0),
+                None => args.positional(0),
                 Some(arg) => match arg.parse::<usize>() {
-                    Ok(index) => call.positional(index),
-                    Err(_) => call.keyword(arg),
+                    Ok(index) => args.positional(index),
+                    Err(_) => args.keyword(arg),
                 },
             };
             return arg.map(|arg| arg.value);
@@ -288,8 +288,8 @@ pub fn data_argument(
         SinkKind::KerasLoad => &["filepath"],
         SinkKind::RuamelYaml | SinkKind::HubDownload(_) | SinkKind::TorchHubLoad => return None,
     };
-    call.positional(0)
-        .or_else(|| keywords.iter().find_map(|keyword| call.keyword(keyword)))
+    args.positional(0)
+        .or_else(|| keywords.iter().find_map(|keyword| args.keyword(keyword)))
         .map(|arg| arg.value)
 }
 

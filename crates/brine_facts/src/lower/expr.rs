@@ -180,11 +180,10 @@ impl<'a> Lowerer<'a> {
             None => TextRange::empty(node.end_byte() as u32),
         };
         let call = CallId(self.facts.calls.len() as u32);
-        let first_arg = self.facts.call_args.len();
-        self.facts
-            .call_args
-            .extend(self.arg_stack.drain(args_start..));
-        let args = Span::since(&self.facts.call_args, first_arg);
+        let args = Span::push_all(
+            &mut self.facts.call_args,
+            self.arg_stack.drain(args_start..),
+        );
         self.facts.calls.push(Call {
             callee,
             args,
@@ -256,7 +255,7 @@ impl<'a> Lowerer<'a> {
             if !literal.is_empty() {
                 parts.push(FStringPart::Literal(literal.into()));
             }
-            Expr::FString(self.fstring_parts(parts))
+            Expr::FString(Span::push_all(&mut self.facts.fstring_parts, parts))
         }
     }
 
@@ -284,7 +283,7 @@ impl<'a> Lowerer<'a> {
                 .collect();
             Expr::Str(self.string(&joined))
         } else {
-            Expr::FString(self.fstring_parts(parts))
+            Expr::FString(Span::push_all(&mut self.facts.fstring_parts, parts))
         }
     }
 
@@ -311,7 +310,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
-        Expr::Dict(self.dict_entries(&entries))
+        Expr::Dict(Span::push_all(&mut self.facts.dict_entries, entries))
     }
 
     fn lower_lambda(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {

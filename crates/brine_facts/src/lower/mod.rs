@@ -94,21 +94,7 @@ impl<'a> Lowerer<'a> {
 
     /// Stores the items of a tuple, list or choice in the file's table.
     fn expr_list(&mut self, items: &[ExprId]) -> Span<ExprId> {
-        let start = self.facts.expr_lists.len();
-        self.facts.expr_lists.extend_from_slice(items);
-        Span::since(&self.facts.expr_lists, start)
-    }
-
-    fn dict_entries(&mut self, entries: &[DictEntry]) -> Span<DictEntry> {
-        let start = self.facts.dict_entries.len();
-        self.facts.dict_entries.extend_from_slice(entries);
-        Span::since(&self.facts.dict_entries, start)
-    }
-
-    fn fstring_parts(&mut self, parts: Vec<FStringPart>) -> Span<FStringPart> {
-        let start = self.facts.fstring_parts.len();
-        self.facts.fstring_parts.extend(parts);
-        Span::since(&self.facts.fstring_parts, start)
+        Span::push_all(&mut self.facts.expr_lists, items.iter().copied())
     }
 
     fn string(&mut self, text: &str) -> Span<u8> {

@@ -13,6 +13,9 @@ Usage: python3 scripts/bench_lsp.py [--brine target/release/brine] [--corpus ben
    prints p50/p90/p99 of edit-to-publish latency. `--edit-kind comment` (the default) types `#` at the
    end of the body's first line, which moves code without changing it; `--edit-kind code` types `x` at
    the end of the first body line ending in a name, which changes what the code means (a new name).
+
+Set BENCH_SERVER_STDERR=1 to keep the server's stderr in /tmp/server.err (with BRINE_TIMINGS=1 it
+prints each run's phases and the resident memory after each).
 """
 import argparse
 import json
@@ -28,7 +31,7 @@ import re
 
 class Client:
     def __init__(self, command, cwd):
-        self.process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open("/tmp/server.err", "w") if os.environ.get("BENCH_SERVER_STDERR") else subprocess.DEVNULL)
         self.messages = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()

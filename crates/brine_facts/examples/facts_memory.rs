@@ -74,7 +74,11 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
     let mut names: FxHashSet<brine_facts::Name> = FxHashSet::default();
     for f in facts {
         add("exprs", buffer(&f.exprs), 1);
-        add("expr_ranges", buffer(&f.expr_ranges), 1);
+        add(
+            "expr_ranges",
+            f.expr_ranges.len() * 4 + f.expr_ranges.len() / 4,
+            2,
+        );
         add("bindings", buffer(&f.bindings), 1);
         add("imports", buffer(&f.imports), 1);
         add("calls", buffer(&f.calls), 1);

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use brine_syntax::{LineIndex, TextRange};
 
-use crate::Suppressions;
+use crate::{RangeTable, Suppressions};
 
 pub use crate::names::Name;
 
@@ -114,8 +114,9 @@ pub struct FileFacts {
     pub scope_name_keys: Vec<Name>,
     pub scope_name_bindings: Vec<BindingId>,
     pub exprs: Vec<Expr>,
-    /// The source range of each expression, indexed like `exprs`.
-    pub expr_ranges: Vec<TextRange>,
+    /// The source range of each expression, indexed like `exprs` (read through
+    /// [`FileFacts::expr_range`]).
+    pub expr_ranges: RangeTable,
     /// The items of tuple, list and choice expressions ([`Expr::Tuple`], ...).
     pub expr_lists: Vec<ExprId>,
     /// The entries of dictionary displays ([`Expr::Dict`]).
@@ -192,7 +193,7 @@ impl FileFacts {
         &self.exprs[id.index()]
     }
     pub fn expr_range(&self, id: ExprId) -> TextRange {
-        self.expr_ranges[id.index()]
+        self.expr_ranges.get(id.index())
     }
     pub fn list(&self, items: Span<ExprId>) -> &[ExprId] {
         items.of(&self.expr_lists)

@@ -14,9 +14,11 @@ mod facts;
 mod lower;
 mod names;
 mod positions;
+mod range_table;
 mod suppression;
 
 pub use facts::*;
 pub use lower::{lower, lower_moved, lower_text, MAX_EXPR_DEPTH};
 pub use names::intern;
+pub use range_table::RangeTable;
 pub use suppression::{CodeFilter, Suppressions};

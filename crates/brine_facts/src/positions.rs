@@ -31,10 +31,13 @@ impl FileFacts {
             && self.scope_name_keys == new.scope_name_keys
             && self.scope_name_bindings == new.scope_name_bindings
             && same_scopes(&self.scopes, &new.scopes)
-            && all_pairs(&self.expr_ranges, &new.expr_ranges, |old, new| {
-                positions.range(*old, *new);
-                true
-            })
+            && self.expr_ranges.len() == new.expr_ranges.len()
+            && (self.expr_ranges.iter())
+                .zip(new.expr_ranges.iter())
+                .all(|(old, new)| {
+                    positions.range(old, new);
+                    true
+                })
             && all_pairs(&self.bindings, &new.bindings, |old, new| {
                 // Parameters are bound at offset 0, before every use, wherever the function is.
                 if !matches!(old.kind, BindingKind::Param { .. }) {
@@ -102,7 +105,8 @@ impl FileFacts {
     pub fn map_positions(&mut self, map: impl Fn(u32) -> u32) {
         let range =
             |range: &mut TextRange| *range = TextRange::new(map(range.start), map(range.end));
-        self.expr_ranges.iter_mut().for_each(range);
+        self.expr_ranges
+            .map(|old| TextRange::new(map(old.start), map(old.end)));
         for binding in &mut self.bindings {
             if !matches!(binding.kind, BindingKind::Param { .. }) {
                 binding.offset = map(binding.offset);

@@ -333,9 +333,11 @@ impl Timer {
     fn phase(&self, name: &str) {
         if let Some(start) = self.start {
             eprintln!(
-                "brine server: run {}: {name} after {:.1} ms",
+                "brine server: run {}: {name} after {:.1} ms{}",
                 self.generation,
-                start.elapsed().as_secs_f64() * 1000.0
+                start.elapsed().as_secs_f64() * 1000.0,
+                brine_workspace::resident_memory()
+                    .map_or(String::new(), |rss| format!(", resident {rss}")),
             );
         }
     }

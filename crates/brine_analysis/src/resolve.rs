@@ -11,7 +11,7 @@
 
 use brine_facts::{
     BinOp, BindingId, BindingKind, CallId, ClassId, Expr, ExprId, FStringPart, FileFacts,
-    FunctionId, ImportTarget, ParamKind, ScopeId, ScopeKind,
+    FunctionId, ImportTarget, Name, ParamKind, ScopeId, ScopeKind,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
@@ -26,7 +26,7 @@ pub(crate) enum Dep {
     /// The facts of a file.
     File(FileId),
     /// The set of calls whose callee's last name is this (the call-site index).
-    CallsNamed(Box<str>),
+    CallsNamed(Name),
     /// Too many things to list: any edit invalidates it.
     Anything,
 }
@@ -49,7 +49,7 @@ pub(crate) enum Key {
     Binding(FileId, BindingId),
     Param(FileId, FunctionId, u32),
     Return(FileId, FunctionId),
-    Member(FileId, Box<str>),
+    Member(FileId, Name),
 }
 
 impl Key {
@@ -492,7 +492,7 @@ impl<'w> Resolver<'w> {
 
     /// A module-level name of a workspace module, as another module importing it sees it.
     fn module_member(&mut self, file: FileId, name: &str) -> ValueSet {
-        self.guarded(Key::Member(file, name.into()), |this| {
+        self.guarded(Key::Member(file, brine_facts::intern(name)), |this| {
             let facts = this.facts(file);
             let scope = FileFacts::MODULE_SCOPE;
             if facts.scope_names(scope).contains_key(name) {
@@ -829,7 +829,7 @@ impl<'w> Resolver<'w> {
         debug_assert!(self.shallow && self.in_progress.is_empty());
         let (targets, deps) = self.tracked(|this| {
             // A new call of this name anywhere changes the answer.
-            this.note(Dep::CallsNamed(name.into()));
+            this.note(Dep::CallsNamed(brine_facts::intern(name)));
             let calls = this.workspace.calls_named(name);
             let mut targets = Vec::with_capacity(calls.len());
             for &(site_file, call) in calls {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use brine_facts::{CallId, FileFacts, FunctionId};
+use brine_facts::{CallId, FileFacts, FunctionId, Name};
 use dashmap::DashMap;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
@@ -37,7 +37,7 @@ struct Revisions {
     /// Per file, the revision of its last change of code.
     files: Vec<u32>,
     /// Per callee name, the revision at which some file's number of calls of it last changed.
-    calls_named: FxHashMap<Box<str>, u32>,
+    calls_named: FxHashMap<Name, u32>,
 }
 
 impl Revisions {
@@ -46,7 +46,7 @@ impl Revisions {
         deps.iter().all(|dep| {
             let changed_at = match dep {
                 Dep::File(file) => self.files.get(file.index()).copied().unwrap_or(0),
-                Dep::CallsNamed(name) => self.calls_named.get(&**name).copied().unwrap_or(0),
+                Dep::CallsNamed(name) => self.calls_named.get(name).copied().unwrap_or(0),
                 // Any change of code at all.
                 Dep::Anything => self.current,
             };
@@ -245,7 +245,7 @@ impl Workspace {
         revisions.files[id.index()] = now;
         for name in old_counts.keys().chain(new_counts.keys()) {
             if old_counts.get(name) != new_counts.get(name) {
-                revisions.calls_named.insert((*name).into(), now);
+                revisions.calls_named.insert(brine_facts::intern(name), now);
             }
         }
         if now.is_multiple_of(SWEEP_EVERY) {

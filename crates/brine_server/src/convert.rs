@@ -50,16 +50,18 @@ pub struct LineMap {
 
 impl LineMap {
     pub fn new(text: &str) -> Self {
+        LineMap::with_index(LineIndex::new(text), text)
+    }
+
+    /// The map of `text`, whose line index is `index` (shared, for example with the text's facts).
+    pub fn with_index(index: LineIndex, text: &str) -> Self {
         let non_ascii = text
             .split('\n')
             .enumerate()
             .filter(|(_, line)| !line.is_ascii())
             .map(|(number, line)| (number as u32, line.into()))
             .collect();
-        LineMap {
-            index: LineIndex::new(text),
-            non_ascii,
-        }
+        LineMap { index, non_ascii }
     }
 
     pub fn index(&self) -> &LineIndex {

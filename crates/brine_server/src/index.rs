@@ -158,11 +158,13 @@ pub fn read_file(path: &Path) -> Result<DiskFile, String> {
         });
     }
     let decoded = brine_syntax::decode_source(&bytes);
+    let facts = brine_facts::lower_text(&decoded.text);
+    let lines = LineMap::with_index(facts.line_index.clone(), &decoded.text);
     Ok(DiskFile {
-        facts: Arc::new(brine_facts::lower_text(&decoded.text)),
+        facts: Arc::new(facts),
         view: View::File {
             uri: path_to_uri(path),
-            lines: Arc::new(LineMap::new(&decoded.text)),
+            lines: Arc::new(lines),
         },
         artifact: None,
     })

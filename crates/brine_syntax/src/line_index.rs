@@ -10,10 +10,11 @@ pub struct LineCol {
     pub col: u32,
 }
 
-/// The byte offset at which each line starts.
+/// The byte offset at which each line starts. Cloning shares the offsets (the server keeps the index
+/// of a file read from disk both in its facts and in the map that converts positions for LSP).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineIndex {
-    line_starts: Vec<u32>,
+    line_starts: std::sync::Arc<[u32]>,
     len: u32,
 }
 
@@ -29,7 +30,7 @@ impl LineIndex {
         line_starts
             .extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|newline| newline as u32 + 1));
         LineIndex {
-            line_starts,
+            line_starts: line_starts.into(),
             len: text.len() as u32,
         }
     }

@@ -433,7 +433,7 @@ impl<'w> Resolver<'w> {
     /// The absolute dotted module an import statement names (without its member).
     fn import_module_path(&self, file: FileId, target: &ImportTarget) -> Option<String> {
         if target.level == 0 {
-            return Some(target.module.clone());
+            return Some(target.module.to_string());
         }
         let this = self.workspace.file(file);
         let mut package: Vec<&str> = this.module.split('.').collect();
@@ -616,12 +616,13 @@ impl<'w> Resolver<'w> {
 
     fn function_returns(&mut self, file: FileId, function: FunctionId) -> ValueSet {
         self.guarded(Key::Return(file, function), |this| {
-            let returns = this.facts(file).function(function).returns.clone();
+            let facts = this.facts(file);
+            let returns = facts.returns(facts.function(function));
             if returns.is_empty() {
                 return ValueSet::one(Value::None);
             }
             let mut values = ValueSet::default();
-            for expr in returns {
+            for &expr in returns {
                 values.extend(this.eval(file, expr));
             }
             values
@@ -712,14 +713,14 @@ impl<'w> Resolver<'w> {
         self.guarded(Key::Param(file, function, index), |this| {
             let facts = this.facts(file);
             let data = facts.function(function);
-            let param = &data.params[index as usize];
+            let param = &facts.params(data)[index as usize];
             if matches!(param.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
                 return ValueSet::unknown();
             }
             if index == 0 {
                 if let Some(class) = data.class {
                     if !data.is_static(facts) {
-                        let is_classmethod = data.decorators.iter().any(|&d| {
+                        let is_classmethod = facts.decorators(data).iter().any(|&d| {
                             matches!(facts.expr(d), Expr::Name { name, .. } if &**name == "classmethod")
                         });
                         return ValueSet::one(if is_classmethod {
@@ -952,7 +953,7 @@ impl<'w> Resolver<'w> {
 /// not visible from functions nested in them).
 pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<ScopeId> {
     let start = facts.scope(scope);
-    if start.globals.iter().any(|global| *global == name) {
+    if facts.globals(start).iter().any(|global| *global == name) {
         return facts
             .scope_names(FileFacts::MODULE_SCOPE)
             .contains_key(name)

@@ -68,8 +68,6 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
         entry.0 += bytes;
         entry.1 += allocations;
     };
-    // A boxed slice is one allocation unless empty.
-    let slice = |len: usize, item_size: usize| (len * item_size, usize::from(len > 0));
     // Names are shared across files (brine_facts::intern): count each once, with the table's slot.
     let mut names: FxHashSet<brine_facts::Name> = FxHashSet::default();
     for f in facts {
@@ -85,24 +83,17 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
         add("scopes", buffer(&f.scopes), 1);
         add("functions", buffer(&f.functions), 1);
         add("line index", f.line_index.line_count() * 4, 1);
-        for target in &f.imports {
-            add("imports", target.module.len(), 1);
-        }
         add("call args", buffer(&f.call_args), 1);
         add(
             "scope names",
             buffer(&f.scope_name_keys) + buffer(&f.scope_name_bindings),
             2,
         );
-        for function in &f.functions {
-            for (bytes, allocations) in [
-                slice(function.params.capacity(), size_of::<brine_facts::Param>()),
-                slice(function.decorators.capacity(), 4),
-                slice(function.returns.capacity(), 4),
-            ] {
-                add("function vecs", bytes, allocations);
-            }
-        }
+        add(
+            "function lists",
+            buffer(&f.params) + buffer(&f.declared_names),
+            2,
+        );
         add(
             "expr lists",
             buffer(&f.expr_lists) + buffer(&f.dict_entries),

@@ -117,7 +117,8 @@ pub struct FileFacts {
     /// The source range of each expression, indexed like `exprs` (read through
     /// [`FileFacts::expr_range`]).
     pub expr_ranges: RangeTable,
-    /// The items of tuple, list and choice expressions ([`Expr::Tuple`], ...).
+    /// The items of tuple, list and choice expressions ([`Expr::Tuple`], ...), and the decorators
+    /// and returned expressions of functions ([`Function::decorators`], [`Function::returns`]).
     pub expr_lists: Vec<ExprId>,
     /// The entries of dictionary displays ([`Expr::Dict`]).
     pub dict_entries: Vec<DictEntry>,
@@ -130,6 +131,10 @@ pub struct FileFacts {
     /// The arguments of every call, each call's in order ([`Call::args`]).
     pub call_args: Vec<Arg>,
     pub functions: Vec<Function>,
+    /// The parameters of every function, each function's in order ([`Function::params`]).
+    pub params: Vec<Param>,
+    /// The names each scope declares `global` or `nonlocal` ([`Scope::globals`], ...).
+    pub declared_names: Vec<Name>,
     pub classes: Vec<Class>,
     /// `obj.attr = value` statements, for attributes written in one method and read in another.
     pub attribute_writes: Vec<AttributeWrite>,
@@ -166,6 +171,8 @@ impl FileFacts {
         self.calls.shrink_to_fit();
         self.call_args.shrink_to_fit();
         self.functions.shrink_to_fit();
+        self.params.shrink_to_fit();
+        self.declared_names.shrink_to_fit();
         self.classes.shrink_to_fit();
         self.attribute_writes.shrink_to_fit();
         self.verifications.shrink_to_fit();
@@ -182,6 +189,23 @@ impl FileFacts {
             names: &self.scope_name_keys[range.clone()],
             bindings: &self.scope_name_bindings[range],
         }
+    }
+    /// The names `scope` declares `global`.
+    pub fn globals(&self, scope: &Scope) -> &[Name] {
+        scope.globals.of(&self.declared_names)
+    }
+    /// The names `scope` declares `nonlocal`.
+    pub fn nonlocals(&self, scope: &Scope) -> &[Name] {
+        scope.nonlocals.of(&self.declared_names)
+    }
+    pub fn params(&self, function: &Function) -> &[Param] {
+        function.params.of(&self.params)
+    }
+    pub fn decorators(&self, function: &Function) -> &[ExprId] {
+        function.decorators.of(&self.expr_lists)
+    }
+    pub fn returns(&self, function: &Function) -> &[ExprId] {
+        function.returns.of(&self.expr_lists)
     }
     pub fn binding(&self, id: BindingId) -> &Binding {
         &self.bindings[id.index()]
@@ -254,7 +278,10 @@ impl FileFacts {
             let function = self.function(function);
             &*write.attr == attr
                 && function.class == Some(class)
-                && function.params.first().is_some_and(|p| p.name == *name)
+                && self
+                    .params(function)
+                    .first()
+                    .is_some_and(|p| p.name == *name)
         })
     }
 
@@ -285,10 +312,11 @@ pub struct Scope {
     /// The names bound in this scope: a span of the file's scope-name tables (see
     /// [`FileFacts::scope_names`]).
     pub names: Span<Name>,
-    /// Names declared `global` here: their bindings were moved to the module scope.
-    pub globals: Vec<Name>,
+    /// Names declared `global` here: their bindings were moved to the module scope (a span of
+    /// [`FileFacts::declared_names`]).
+    pub globals: Span<Name>,
     /// Names declared `nonlocal` here: their bindings were moved to the enclosing function scope.
-    pub nonlocals: Vec<Name>,
+    pub nonlocals: Span<Name>,
 }
 
 /// The bindings of one name in a scope, in source order (most names have one or two).
@@ -392,7 +420,7 @@ pub struct ImportTarget {
     /// Number of leading dots of a relative import (`from ..x import y` has level 2).
     pub level: u32,
     /// The dotted module path after the dots (may be empty: `from . import x`).
-    pub module: String,
+    pub module: Name,
     /// The imported member for `from m import member`; `None` for `import m`.
     pub member: Option<Name>,
 }
@@ -539,31 +567,31 @@ pub struct Function {
     pub scope: ScopeId,
     /// The scope the `def` statement is in.
     pub parent_scope: ScopeId,
-    pub params: Vec<Param>,
+    /// A span of [`FileFacts::params`], read through [`FileFacts::params`].
+    pub params: Span<Param>,
     /// The class whose body defines this function directly (a method).
     pub class: Option<ClassId>,
-    pub decorators: Vec<ExprId>,
-    /// Returned expressions (for a lambda, its body).
-    pub returns: Vec<ExprId>,
+    /// A span of [`FileFacts::expr_lists`], read through [`FileFacts::decorators`].
+    pub decorators: Span<ExprId>,
+    /// Returned expressions (for a lambda, its body): a span of [`FileFacts::expr_lists`], read
+    /// through [`FileFacts::returns`].
+    pub returns: Span<ExprId>,
     pub is_async: bool,
     /// The function's name (or the `lambda` keyword).
     pub name_range: TextRange,
 }
 
 impl Function {
-    pub fn param_index(&self, name: &str) -> Option<usize> {
-        self.params.iter().position(|param| &*param.name == name)
-    }
-
     /// True when decorated with `@staticmethod` (no implicit first argument).
     pub fn is_static(&self, facts: &FileFacts) -> bool {
-        self.decorators
+        facts
+            .decorators(self)
             .iter()
             .any(|&d| matches!(facts.expr(d), Expr::Name { name, .. } if &**name == "staticmethod"))
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Param {
     pub name: Name,
     pub kind: ParamKind,

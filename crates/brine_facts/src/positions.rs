@@ -30,6 +30,8 @@ impl FileFacts {
             && self.string_data == new.string_data
             && self.scope_name_keys == new.scope_name_keys
             && self.scope_name_bindings == new.scope_name_bindings
+            && self.declared_names == new.declared_names
+            && self.params == new.params
             && same_scopes(&self.scopes, &new.scopes)
             && self.expr_ranges.len() == new.expr_ranges.len()
             && (self.expr_ranges.iter())
@@ -71,12 +73,7 @@ impl FileFacts {
                     && old.decorators == new.decorators
                     && old.returns == new.returns
                     && old.is_async == new.is_async
-                    && all_pairs(&old.params, &new.params, |old, new| {
-                        old.name == new.name
-                            && old.kind == new.kind
-                            && old.default == new.default
-                            && old.annotation == new.annotation
-                    })
+                    && old.params == new.params
             })
             && all_pairs(&self.classes, &new.classes, |old, new| {
                 positions.range(old.name_range, new.name_range);

@@ -129,9 +129,40 @@ fn deep_nesting_is_bounded() {
 }
 
 #[test]
+fn nested_functions_keep_their_own_parameters_decorators_and_returns() {
+    // The lambda and `inner` are lowered in the middle of `outer`'s lists.
+    let facts = lower_text(
+        "@deco\ndef outer(a, b=lambda x: x):\n    def inner(c):\n        return c\n    if a:\n        return inner\n    return b\n",
+    );
+    let names = |exprs: &[ExprId]| -> Vec<String> {
+        exprs
+            .iter()
+            .map(|&e| match facts.expr(e) {
+                Expr::Name { name, .. } => name.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    let function = |name: &str| facts.functions.iter().find(|f| &*f.name == name).unwrap();
+    let params = |name: &str| -> Vec<String> {
+        (facts.params(function(name)).iter())
+            .map(|p| p.name.to_string())
+            .collect()
+    };
+    assert_eq!(params("outer"), ["a", "b"]);
+    assert_eq!(names(facts.decorators(function("outer"))), ["deco"]);
+    assert_eq!(names(facts.returns(function("outer"))), ["inner", "b"]);
+    assert_eq!(params("<lambda>"), ["x"]);
+    assert_eq!(names(facts.returns(function("<lambda>"))), ["x"]);
+    assert_eq!(params("inner"), ["c"]);
+    assert_eq!(names(facts.returns(function("inner"))), ["c"]);
+    assert!(facts.decorators(function("inner")).is_empty());
+}
+
+#[test]
 fn parameter_annotations_and_defaults_are_lowered() {
     let facts = lower_text("def f(file: UploadFile = File(...), *, n: int = 3):\n    pass\n");
-    let params = &facts.functions[0].params;
+    let params = facts.params(&facts.functions[0]);
     assert!(
         matches!(facts.expr(params[0].annotation.unwrap()), Expr::Name { name, .. } if &**name == "UploadFile")
     );

@@ -175,8 +175,9 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                     return None;
                 }
                 let sites = self.resolver.call_sites(file, function);
-                let data = self.facts(file).function(function);
-                let param_name = data.params[index as usize].name;
+                let facts = self.facts(file);
+                let data = facts.function(function);
+                let param_name = facts.params(data)[index as usize].name;
                 let function_name = data.name;
                 let mut best: Option<TaintFlow> = None;
                 for &(site_file, call, implicit_first) in sites.iter() {
@@ -224,7 +225,8 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         index: u32,
         implicit_first: bool,
     ) -> Option<ExprId> {
-        let param = &self.facts(file).function(function).params[index as usize];
+        let facts = self.facts(file);
+        let param = &facts.params(facts.function(function))[index as usize];
         let facts = self.facts(site_file);
         let call = facts.args(facts.call(call));
         if let Some(arg) = call.keyword(&param.name) {
@@ -410,7 +412,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
     fn param_reaches(&mut self, file: FileId, function: FunctionId, index: u32) -> Vec<Reach> {
         let facts = self.facts(file);
         let data = facts.function(function);
-        let param = &data.params[index as usize];
+        let param = &facts.params(data)[index as usize];
         if index == 0 && data.class.is_some() && !data.is_static(facts) {
             return Vec::new();
         }
@@ -437,7 +439,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
     fn source_param(&mut self, file: FileId, function: FunctionId, index: u32) -> Option<String> {
         let facts = self.facts(file);
         let data = facts.function(function);
-        let param = &data.params[index as usize];
+        let param = &facts.params(data)[index as usize];
         for expr in [param.annotation, param.default].into_iter().flatten() {
             let values = self.resolver.eval(file, expr);
             for value in values.iter() {
@@ -463,8 +465,8 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         }
         let lambda_handler = matches!(&*data.name, "handler" | "lambda_handler")
             && index == 0
-            && data.params.len() == 2
-            && &*data.params[1].name == "context";
+            && facts.params(data).len() == 2
+            && &*facts.params(data)[1].name == "context";
         if lambda_handler {
             return Some("AWS Lambda event".to_owned());
         }
@@ -696,7 +698,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         function: FunctionId,
     ) -> Vec<Reach> {
         let function_data = self.facts(function_file).function(function);
-        let returns = function_data.returns.clone();
+        let returns = self.facts(function_file).returns(function_data);
         let function_name = function_data.name;
         let is_method =
             function_data.class.is_some() && !function_data.is_static(self.facts(function_file));
@@ -707,7 +709,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
             message: format!("returned by `{function_name}`"),
         };
         let mut reaches = Vec::new();
-        for expr in returns {
+        for &expr in returns {
             for reach in self.reaches(function_file, expr) {
                 match reach {
                     Reach::Param {
@@ -731,7 +733,8 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                         ) else {
                             continue;
                         };
-                        let param_name = self.facts(function_file).function(function).params
+                        let function_facts = self.facts(function_file);
+                        let param_name = function_facts.params(function_facts.function(function))
                             [index as usize]
                             .name;
                         let pass = FlowStep {
@@ -847,7 +850,7 @@ fn module_imports(facts: &FileFacts) -> Vec<String> {
         .filter_map(|binding| match &binding.kind {
             BindingKind::Import(import) => {
                 let target = facts.import(*import);
-                (target.level == 0).then(|| target.module.clone())
+                (target.level == 0).then(|| target.module.to_string())
             }
             _ => None,
         })

@@ -3,7 +3,9 @@
 
 use brine_syntax::{field, Node, TextRange};
 
-use super::{code_children, first_code_child, range_of, BindingSite, Lowerer, MAX_EXPR_DEPTH};
+use super::{
+    code_children, first_code_child, range_of, BindingSite, FunctionLists, Lowerer, MAX_EXPR_DEPTH,
+};
 use crate::facts::*;
 
 impl<'a> Lowerer<'a> {
@@ -326,7 +328,7 @@ impl<'a> Lowerer<'a> {
         }
         let body_scope = self.facts.function(function).scope;
         let body = self.lower_field(node, "body", body_scope, depth);
-        self.facts.functions[function.index()].returns.push(body);
+        self.function_lists[function.index()].returns.push(body);
         Expr::Lambda(function)
     }
 
@@ -391,14 +393,18 @@ impl<'a> Lowerer<'a> {
             ScopeKind::Class(class) => Some(class),
             _ => None,
         };
+        self.function_lists.push(FunctionLists {
+            decorators,
+            ..FunctionLists::default()
+        });
         self.facts.functions.push(Function {
             name,
             scope,
             parent_scope,
-            params: Vec::new(),
+            params: Span::default(),
             class,
-            decorators,
-            returns: Vec::new(),
+            decorators: Span::default(),
+            returns: Span::default(),
             is_async,
             name_range,
         });
@@ -442,7 +448,7 @@ impl<'a> Lowerer<'a> {
                     continue;
                 }
                 "positional_separator" => {
-                    for param in &mut self.facts.functions[function.index()].params {
+                    for param in &mut self.function_lists[function.index()].params {
                         param.kind = ParamKind::PositionalOnly;
                     }
                     continue;
@@ -461,8 +467,8 @@ impl<'a> Lowerer<'a> {
             let default = default.map(|value| self.lower_expr(value, outer, 0));
             let annotation = annotation.map(|value| self.lower_expr(value, outer, 0));
             let name: Name = self.intern(self.node_text(name_node));
-            let index = self.facts.function(function).params.len() as u32;
-            self.facts.functions[function.index()].params.push(Param {
+            let index = self.function_lists[function.index()].params.len() as u32;
+            self.function_lists[function.index()].params.push(Param {
                 name,
                 kind,
                 default,

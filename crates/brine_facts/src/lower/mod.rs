@@ -32,12 +32,16 @@ pub fn lower(file: &ParsedFile) -> FileFacts {
         statement_start: 0,
         names: Default::default(),
         scope_names: Vec::new(),
+        declarations: Vec::new(),
+        function_lists: Vec::new(),
         arg_stack: Vec::new(),
     };
     let module = lowerer.new_scope(ScopeKind::Module, None);
     lowerer.lower_module(file.tree().root_node(), module);
     lowerer.relocate_declared_bindings();
     lowerer.store_scope_names();
+    lowerer.store_declarations();
+    lowerer.store_function_lists();
     lowerer.facts.shrink_to_fit();
     lowerer.facts
 }
@@ -76,8 +80,27 @@ struct Lowerer<'a> {
     /// The names bound in each scope while lowering (indexed like the scopes); they become each
     /// scope's sorted [`ScopeNames`] at the end.
     scope_names: Vec<FxHashMap<Name, NameBindings>>,
+    /// The `global` and `nonlocal` names of each scope while lowering (indexed like the scopes).
+    declarations: Vec<Declarations>,
+    /// The parameters, decorators and returns of each function while lowering (indexed like the
+    /// functions): a nested function's come in the middle of its parent's, so they are stored in
+    /// the file's tables at the end.
+    function_lists: Vec<FunctionLists>,
     /// Arguments of the calls being lowered (see `lower_call`).
     arg_stack: Vec<Arg>,
+}
+
+#[derive(Default)]
+struct Declarations {
+    globals: Vec<Name>,
+    nonlocals: Vec<Name>,
+}
+
+#[derive(Default)]
+struct FunctionLists {
+    params: Vec<Param>,
+    decorators: Vec<ExprId>,
+    returns: Vec<ExprId>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -110,12 +133,13 @@ impl<'a> Lowerer<'a> {
     fn new_scope(&mut self, kind: ScopeKind, parent: Option<ScopeId>) -> ScopeId {
         let id = ScopeId(self.facts.scopes.len() as u32);
         self.scope_names.push(FxHashMap::default());
+        self.declarations.push(Declarations::default());
         self.facts.scopes.push(Scope {
             kind,
             parent,
             names: Span::default(),
-            globals: Vec::new(),
-            nonlocals: Vec::new(),
+            globals: Span::default(),
+            nonlocals: Span::default(),
         });
         id
     }
@@ -169,12 +193,39 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Stores each scope's `global` and `nonlocal` names in the file's table.
+    fn store_declarations(&mut self) {
+        let facts = &mut self.facts;
+        for (scope, declared) in facts.scopes.iter_mut().zip(&self.declarations) {
+            scope.globals =
+                Span::push_all(&mut facts.declared_names, declared.globals.iter().copied());
+            scope.nonlocals = Span::push_all(
+                &mut facts.declared_names,
+                declared.nonlocals.iter().copied(),
+            );
+        }
+    }
+
+    /// Stores each function's parameters, decorators and returns in the file's tables.
+    fn store_function_lists(&mut self) {
+        let facts = &mut self.facts;
+        for (function, lists) in facts
+            .functions
+            .iter_mut()
+            .zip(std::mem::take(&mut self.function_lists))
+        {
+            function.params = Span::push_all(&mut facts.params, lists.params);
+            function.decorators = Span::push_all(&mut facts.expr_lists, lists.decorators);
+            function.returns = Span::push_all(&mut facts.expr_lists, lists.returns);
+        }
+    }
+
     /// Moves bindings of names declared `global`/`nonlocal` in a scope to the scope they refer to.
     /// Done after lowering so the order of declarations and assignments does not matter.
     fn relocate_declared_bindings(&mut self) {
         for scope_index in 0..self.facts.scopes.len() {
             let declared: Vec<(Name, bool)> = {
-                let scope = &self.facts.scopes[scope_index];
+                let scope = &self.declarations[scope_index];
                 scope
                     .globals
                     .iter()

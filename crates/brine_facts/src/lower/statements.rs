@@ -143,7 +143,7 @@ impl<'a> Lowerer<'a> {
                 if let Some(value) = first_code_child(node) {
                     let value = self.lower_expr(value, scope, 0);
                     if let ScopeKind::Function(function) = self.facts.scope(scope).kind {
-                        self.facts.functions[function.index()].returns.push(value);
+                        self.function_lists[function.index()].returns.push(value);
                     }
                 }
             }
@@ -153,11 +153,11 @@ impl<'a> Lowerer<'a> {
                     .map(|child| self.node_text(child))
                     .collect();
                 let names: Vec<Name> = texts.into_iter().map(|text| self.intern(text)).collect();
-                let scope_data = &mut self.facts.scopes[scope.index()];
+                let declared = &mut self.declarations[scope.index()];
                 if node.kind() == "global_statement" {
-                    scope_data.globals.extend(names);
+                    declared.globals.extend(names);
                 } else {
-                    scope_data.nonlocals.extend(names);
+                    declared.nonlocals.extend(names);
                 }
             }
             "except_clause" | "except_group_clause" => {
@@ -398,7 +398,7 @@ impl<'a> Lowerer<'a> {
                     let top = path.split('.').next().unwrap_or(path).trim();
                     let target = ImportTarget {
                         level: 0,
-                        module: top.to_owned(),
+                        module: self.intern(top),
                         member: None,
                     };
                     let import = self.add_import(target);
@@ -409,9 +409,10 @@ impl<'a> Lowerer<'a> {
                     else {
                         continue;
                     };
+                    let module = dotted(self.node_text(name));
                     let target = ImportTarget {
                         level: 0,
-                        module: dotted(self.node_text(name)),
+                        module: self.intern(&module),
                         member: None,
                     };
                     let alias = self.node_text(alias);
@@ -434,6 +435,7 @@ impl<'a> Lowerer<'a> {
         } else {
             (0, dotted(self.node_text(module_node)))
         };
+        let module = self.intern(&module);
         let mut cursor = node.walk();
         let is_star =
             code_children(node, &mut cursor).any(|child| child.kind() == "wildcard_import");
@@ -458,7 +460,7 @@ impl<'a> Lowerer<'a> {
             };
             let target = ImportTarget {
                 level,
-                module: module.clone(),
+                module,
                 member: Some(self.intern(&dotted(self.node_text(name)))),
             };
             let alias = self.node_text(alias);

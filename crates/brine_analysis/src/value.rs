@@ -116,6 +116,37 @@ impl ValueSet {
     }
 }
 
+/// A [`ValueSet`] as the workspace cache keeps it: nine results in ten are one value, which is
+/// then stored inline instead of in an allocation of its own (24 bytes either way).
+#[derive(Debug)]
+pub(crate) enum StoredValues {
+    One(Value),
+    Many(Box<[Value]>),
+}
+
+// Storing one value inline costs no room: the enum's tag hides in `Value`'s.
+const _: () = assert!(std::mem::size_of::<StoredValues>() == std::mem::size_of::<Value>());
+
+impl From<ValueSet> for StoredValues {
+    fn from(set: ValueSet) -> Self {
+        let mut values = set.0;
+        if values.len() == 1 {
+            StoredValues::One(values.pop().expect("one value"))
+        } else {
+            StoredValues::Many(values.into_boxed_slice())
+        }
+    }
+}
+
+impl StoredValues {
+    pub(crate) fn to_set(&self) -> ValueSet {
+        match self {
+            StoredValues::One(value) => ValueSet::one(value.clone()),
+            StoredValues::Many(values) => ValueSet(values.to_vec()),
+        }
+    }
+}
+
 impl IntoIterator for ValueSet {
     type Item = Value;
     type IntoIter = std::vec::IntoIter<Value>;

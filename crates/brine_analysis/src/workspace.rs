@@ -9,7 +9,7 @@ use dashmap::DashMap;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::resolve::{CallSite, Dep, Key};
-use crate::value::ValueSet;
+use crate::value::{StoredValues, ValueSet};
 
 /// A cached resolution result with what it was computed from.
 pub(crate) type Cached<T> = (T, Arc<[Dep]>);
@@ -117,7 +117,7 @@ pub struct Workspace {
     /// When each file and callee name last changed (what cached results are checked against).
     revisions: Revisions,
     /// Resolution results shared by every resolver on this workspace (see `Resolver::guarded`).
-    resolved: DashMap<(Key, bool), Entry<ValueSet>, FxBuildHasher>,
+    resolved: DashMap<(Key, bool), Entry<StoredValues>, FxBuildHasher>,
     /// Call sites per function, shared the same way.
     call_sites: DashMap<(FileId, FunctionId), Entry<Arc<Vec<CallSite>>>, FxBuildHasher>,
     /// What the callee of each call of a name resolves to, shared by every function of that name
@@ -368,11 +368,14 @@ impl Workspace {
     }
 
     pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<Cached<ValueSet>> {
-        self.resolved.get(key).and_then(|entry| self.valid(&entry))
+        let entry = self.resolved.get(key)?;
+        (self.revisions)
+            .holds(&entry.deps, entry.computed_at)
+            .then(|| (entry.value.to_set(), entry.deps.clone()))
     }
 
     pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
-        self.resolved.insert(key, self.entry(values, deps));
+        self.resolved.insert(key, self.entry(values.into(), deps));
     }
 
     pub(crate) fn cached_call_sites(

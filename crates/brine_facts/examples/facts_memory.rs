@@ -82,7 +82,7 @@ fn print_parts(facts: &[Arc<brine_facts::FileFacts>]) {
         add("calls", buffer(&f.calls), 1);
         add("scopes", buffer(&f.scopes), 1);
         add("functions", buffer(&f.functions), 1);
-        add("line index", f.line_index.line_count() * 4, 1);
+        add("line index", f.line_index.line_count() * 9 / 4, 2);
         add("call args", buffer(&f.call_args), 1);
         add(
             "scope names",

@@ -11,7 +11,7 @@ pub mod taint;
 mod value;
 mod workspace;
 
-pub use resolve::{lookup_scope, ArgValue, Resolver};
-pub use rules::{check_file, rule, CheckOptions, Finding, Rule, Severity, RULES};
+pub use resolve::{lookup_scope, ArgValue, Cancelled, Resolver};
+pub use rules::{check_file, check_file_until, rule, CheckOptions, Finding, Rule, Severity, RULES};
 pub use value::{Value, ValueSet};
 pub use workspace::{FactsChange, FileId, Workspace, WorkspaceFile};

@@ -84,7 +84,16 @@ pub struct Resolver<'w> {
     /// per resolver: without this, code that reads a name twice per line (`h = h + f(h)`) down a
     /// chain deeper than the bound was recomputed exponentially (33 such lines took 50 s).
     depth_cut: FxHashMap<((Key, bool), u32), Cached<ValueSet>>,
+    /// Asked before every computation that misses the cache; `true` unwinds with [`Cancelled`]
+    /// (see [`crate::check_file_until`]).
+    is_cancelled: &'w (dyn Fn() -> bool + Sync),
 }
+
+/// The payload a [`Resolver`] unwinds with when its caller asked it to stop. Nothing is cached from
+/// a computation it interrupts (results are stored when they complete), so the workspace stays
+/// as it was; the caller that asked catches it ([`crate::check_file_until`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled;
 
 /// An argument of a call, as far as a rule needs to judge it.
 #[derive(Debug)]
@@ -102,7 +111,13 @@ pub enum ArgValue {
 
 impl<'w> Resolver<'w> {
     pub fn new(workspace: &'w Workspace) -> Self {
+        Resolver::until(workspace, &|| false)
+    }
+
+    /// A resolver that stops, unwinding with [`Cancelled`], once `is_cancelled` says so.
+    pub fn until(workspace: &'w Workspace, is_cancelled: &'w (dyn Fn() -> bool + Sync)) -> Self {
         Resolver {
+            is_cancelled,
             workspace,
             in_progress: FxHashSet::default(),
             depth: 0,
@@ -177,6 +192,9 @@ impl<'w> Resolver<'w> {
             return cut;
         }
         let (key, depth) = at_depth;
+        if (self.is_cancelled)() {
+            std::panic::resume_unwind(Box::new(Cancelled));
+        }
         if !self.in_progress.insert(key.clone()) {
             self.cuts += 1;
             self.cycle_cuts += 1;

@@ -109,3 +109,39 @@ fn a_call_that_changes_target_without_changing_call_counts() {
     );
     assert!(report[0].1.is_empty());
 }
+
+/// A check stopped part-way (as the editor stops the analysis of a version typed past) leaves the
+/// workspace's cache as a finished check would: the next checks report what a fresh workspace does.
+#[test]
+fn a_cancelled_check_leaves_nothing_half_done() {
+    use brine_analysis::{check_file_until, Cancelled};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let files = [
+        ("app.py", "import requests\nfrom store import save\ndef fetch(url):\n    return requests.get(url).content\nsave(fetch('https://x'))\n"),
+        ("store.py", "import pickle\nfrom helpers import decode\ndef save(blob):\n    return decode(blob)\n"),
+        ("helpers.py", "import pickle\ndef decode(data):\n    return pickle.loads(data)\n"),
+    ];
+    let fresh = codes(&workspace(&files));
+    assert!(
+        fresh.iter().any(|(_, codes)| !codes.is_empty()),
+        "{fresh:?}"
+    );
+    let options = CheckOptions::default();
+    // Stop after 0, 1, 2, ... uncached computations, until a check gets to finish.
+    for stop_after in 0.. {
+        let live = workspace(&files);
+        let asked = AtomicUsize::new(0);
+        let is_cancelled = || asked.fetch_add(1, Ordering::Relaxed) >= stop_after;
+        let mut finished = true;
+        for (id, _) in live.files() {
+            if check_file_until(&live, id, &options, &is_cancelled) == Err(Cancelled) {
+                finished = false;
+            }
+        }
+        assert_eq!(codes(&live), fresh, "stopped after {stop_after}");
+        if finished {
+            assert!(stop_after > 1, "the checks were interrupted at least once");
+            break;
+        }
+    }
+}

@@ -152,7 +152,8 @@ impl Analyzer {
         self.generation.fetch_add(1, Ordering::AcqRel) + 1
     }
 
-    /// Makes every run in flight stop at its next check (used on shutdown).
+    /// Makes every run in flight stop at its next check: on shutdown, and when a document changes
+    /// (the run for the version before is no longer wanted; its work is redone with the change's).
     pub fn cancel(&self) -> u64 {
         self.generation.fetch_add(1, Ordering::AcqRel) + 1
     }
@@ -260,11 +261,16 @@ impl Analyzer {
         })
     }
 
-    /// Checks `ids` in parallel; `None` when cancelled by a newer generation.
+    /// Checks `ids` in parallel; `None` when cancelled by a newer generation (which also stops the
+    /// files being checked at that moment, within microseconds).
     fn check(&self, state: &State, ids: &[FileId], generation: u64) -> Option<CheckedFiles> {
+        let is_cancelled = || !self.is_current(generation);
         let results: Vec<Option<Result<Checked, String>>> = self.pool.install(|| {
             ids.par_iter()
-                .map(|&id| self.is_current(generation).then(|| state.check_one(id)))
+                .map(|&id| {
+                    self.is_current(generation)
+                        .then(|| state.check_one(id, &is_cancelled))
+                })
                 .collect()
         });
         let mut checked = CheckedFiles::default();

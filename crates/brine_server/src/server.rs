@@ -315,6 +315,9 @@ impl LanguageServer for Backend {
             self.session.log(MessageType::WARNING, message).await;
             return;
         }
+        // The analysis in flight is for a version the user has typed past: stop it now, so that
+        // it does not compete with reparsing and lowering this one for the cores.
+        self.session.analyzer.cancel();
         let mut broken = false;
         let file = {
             let Some(mut doc) = self.session.documents.get_mut(&uri) else {
@@ -357,11 +360,14 @@ impl LanguageServer for Backend {
                 key: FileKey::of(&uri),
             });
         }
-        if let Some(file) = file {
-            self.session.submit(Change::Open {
+        match file {
+            Some(file) => self.session.submit(Change::Open {
                 key: FileKey::of(&uri),
                 file,
-            });
+            }),
+            // Nothing new to analyse, but the cancelled run's work is still to be done.
+            None if !broken => self.session.schedule(),
+            None => {}
         }
         self.log_all(logs).await;
     }

@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use brine_analysis::{check_file, FactsChange, FileId, Workspace};
+use brine_analysis::{check_file_until, FactsChange, FileId, Workspace};
 use brine_config::ConfigError;
 use brine_facts::FileFacts;
 use brine_syntax::TextRange;
@@ -500,7 +500,13 @@ impl State {
     /// Checks one file: the diagnostics of every document it is shown in (one per code cell of an
     /// open notebook, empty lists included, so that diagnostics that went away are cleared). A panic
     /// in the analysis is caught and returned as a message.
-    pub(crate) fn check_one(&self, id: FileId) -> Result<Checked, String> {
+    /// Checks one file, giving up with nothing as soon as `is_cancelled` says so (a newer version
+    /// of the workspace will be checked instead).
+    pub(crate) fn check_one(
+        &self,
+        id: FileId,
+        is_cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Checked, String> {
         let entry = &self.entries[id.index()];
         let targets = entry.view.targets(entry.version);
         if targets.is_empty() {
@@ -517,7 +523,13 @@ impl State {
             tests::maybe_panic(&self.workspace.file(id).path);
             let mut findings = match &entry.artifact {
                 Some(artifact) => vec![artifact.finding.clone()],
-                None => check_file(&self.workspace, id, &entry.settings.options),
+                None => {
+                    let options = &entry.settings.options;
+                    match check_file_until(&self.workspace, id, options, is_cancelled) {
+                        Ok(findings) => findings,
+                        Err(brine_analysis::Cancelled) => return None,
+                    }
+                }
             };
             findings.retain(|finding| entry.settings.is_enabled(finding.code()));
             for finding in &mut findings {
@@ -558,10 +570,12 @@ impl State {
                     }
                 }
             }
-            (per_target, mentions)
+            Some((per_target, mentions))
         }));
         match result {
-            Ok((per_target, mentions)) => Ok(Checked {
+            // Cancelled: what was checked is dropped with the stale generation.
+            Ok(None) => Ok(Checked::default()),
+            Ok(Some((per_target, mentions))) => Ok(Checked {
                 files: targets
                     .into_iter()
                     .zip(per_target)

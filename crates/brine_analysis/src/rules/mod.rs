@@ -15,7 +15,7 @@ pub use hub::is_commit_sha;
 pub use registry::{rule, Rule, Severity, RULES};
 
 use crate::fix::Fix;
-use crate::resolve::{ArgValue, Resolver};
+use crate::resolve::{ArgValue, Cancelled, Resolver};
 use crate::taint::{FlowStep, SourceKind, TaintFlow, TaintSearch};
 use crate::value::{Value, ValueSet};
 use crate::workspace::{FileId, Workspace};
@@ -60,8 +60,30 @@ impl Finding {
 /// Runs every rule on one file of the workspace. Findings are sorted by position and code;
 /// suppression comments are honoured.
 pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -> Vec<Finding> {
+    check_with(Resolver::new(workspace), file, options)
+}
+
+/// [`check_file`] that stops as soon as `is_cancelled` returns true (it is asked before every
+/// value that is not cached yet): the editor's analysis of a version the user has already typed
+/// past gives way to the next one within microseconds instead of finishing a file. The workspace
+/// keeps only complete results, so a cancelled check leaves it as a finished one would.
+pub fn check_file_until(
+    workspace: &Workspace,
+    file: FileId,
+    options: &CheckOptions,
+    is_cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<Finding>, Cancelled> {
+    let check = || check_with(Resolver::until(workspace, is_cancelled), file, options);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+        Ok(findings) => Ok(findings),
+        Err(payload) if payload.is::<Cancelled>() => Err(Cancelled),
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+fn check_with(mut resolver: Resolver, file: FileId, options: &CheckOptions) -> Vec<Finding> {
+    let workspace = resolver.workspace();
     let facts = &*workspace.file(file).facts;
-    let mut resolver = Resolver::new(workspace);
     let mut findings = Vec::new();
     for call in facts.call_ids() {
         let callee = facts.call(call).callee;

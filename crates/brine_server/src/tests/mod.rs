@@ -407,6 +407,31 @@ async fn rapid_edits_never_publish_an_outdated_version() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_change_does_not_lose_the_analysis_it_interrupted() {
+    // Every change stops the analysis in flight before it is applied; one that is then rejected
+    // (its version does not move forward) must let the interrupted work run again.
+    let files: Vec<(String, &str)> = (0..40).map(|n| (format!("m{n}.py"), TORCH)).collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(path, text)| (path.as_str(), *text))
+        .collect();
+    let dir = workspace(&files);
+    let (mut client, _) = TestClient::start(params(Some(dir.path()), false)).await;
+    let file = uri(&dir.path().join("a.py"));
+    client.open(&file, 1, "import torch\n");
+    client.change(&file, 1, json!([{"text": "stale"}]));
+    for n in 0..40 {
+        let model = uri(&dir.path().join(format!("m{n}.py")));
+        let published = client.wait_diagnostics(&model, |_| true).await;
+        assert_eq!(
+            codes(published["diagnostics"].as_array().unwrap()),
+            ["BRN102"]
+        );
+    }
+    assert!(client.shutdown().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hover_fix_all_and_ignore_extension() {
     let dir = workspace(&[]);
     let (mut client, _) = TestClient::start(params(Some(dir.path()), false)).await;

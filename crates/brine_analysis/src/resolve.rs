@@ -231,7 +231,7 @@ impl<'w> Resolver<'w> {
                 let objects = self.eval(file, *object).or_unknown();
                 let mut values = ValueSet::default();
                 for object in objects {
-                    values.extend(self.attribute(&object, attr));
+                    values.extend(self.attribute(&object, *attr));
                 }
                 values
             }
@@ -490,7 +490,7 @@ impl<'w> Resolver<'w> {
                 continue;
             };
             let mut values = ValueSet::one(Value::Module(module));
-            for attr in &parts[split..] {
+            for &attr in &parts[split..] {
                 let mut next = ValueSet::default();
                 for value in values {
                     match value {
@@ -498,7 +498,7 @@ impl<'w> Resolver<'w> {
                         Value::Qualified(name) => {
                             next.push(Value::Qualified(format!("{name}.{attr}").into()))
                         }
-                        other => next.extend(self.attribute(&other, attr)),
+                        other => next.extend(self.attribute(&other, brine_facts::intern(attr))),
                     }
                 }
                 values = next;
@@ -509,8 +509,9 @@ impl<'w> Resolver<'w> {
     }
 
     /// A module-level name of a workspace module, as another module importing it sees it.
-    fn module_member(&mut self, file: FileId, name: &str) -> ValueSet {
-        self.guarded(Key::Member(file, brine_facts::intern(name)), |this| {
+    fn module_member(&mut self, file: FileId, name: Name) -> ValueSet {
+        self.guarded(Key::Member(file, name), |this| {
+            let name = name.as_str();
             let facts = this.facts(file);
             let scope = FileFacts::MODULE_SCOPE;
             if facts.scope_names(scope).contains_key(name) {
@@ -541,8 +542,9 @@ impl<'w> Resolver<'w> {
 
     // ---- attributes --------------------------------------------------------------------------
 
-    /// The values of `value.attr`.
-    pub fn attribute(&mut self, value: &Value, attr: &str) -> ValueSet {
+    /// The values of `value.attr`. `attr` is a [`Name`] because module members are cached by it;
+    /// attribute names in the facts are interned already, so the usual caller interns nothing.
+    pub fn attribute(&mut self, value: &Value, attr: Name) -> ValueSet {
         match value {
             Value::Qualified(name) => self.resolve_qualified(&format!("{name}.{attr}")),
             Value::Instance(class) => {
@@ -575,19 +577,19 @@ impl<'w> Resolver<'w> {
         &mut self,
         file: FileId,
         class: ClassId,
-        attr: &str,
+        attr: Name,
         on_instance: bool,
     ) -> ValueSet {
         let facts = self.facts(file);
         let scope = facts.class(class).scope;
         let mut values = ValueSet::default();
-        if facts.scope_names(scope).contains_key(attr) {
-            for binding in reaching_bindings(facts, scope, attr, None) {
+        if facts.scope_names(scope).contains_key(&attr) {
+            for binding in reaching_bindings(facts, scope, &attr, None) {
                 values.extend(self.eval_binding(file, binding));
             }
         }
         if on_instance {
-            values.extend(self.instance_attribute_writes(file, class, attr));
+            values.extend(self.instance_attribute_writes(file, class, &attr));
         }
         if values.is_empty() {
             for base in self.class_bases(file, class) {
@@ -678,7 +680,9 @@ impl<'w> Resolver<'w> {
                 for object in objects.iter() {
                     for attr in attrs.iter() {
                         match attr.as_str() {
-                            Some(attr) => values.extend(self.attribute(object, attr)),
+                            Some(attr) => {
+                                values.extend(self.attribute(object, brine_facts::intern(attr)))
+                            }
                             None => values.push(Value::Unknown),
                         }
                     }

@@ -24,12 +24,6 @@ struct Entry<T> {
     computed_at: u32,
 }
 
-impl<T: Clone> Entry<T> {
-    fn cached(&self) -> Cached<T> {
-        (self.value.clone(), self.deps.clone())
-    }
-}
-
 /// When each dependency last changed, in revisions of the workspace (one per change of code).
 #[derive(Debug, Default)]
 struct Revisions {
@@ -265,11 +259,11 @@ impl Workspace {
             .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
     }
 
-    /// The value of a cache entry if it still holds.
-    fn valid<T: Clone>(&self, entry: &Entry<T>) -> Option<Cached<T>> {
+    /// The value of a cache entry, as `read` gives it, if it still holds.
+    fn valid<T, U>(&self, entry: &Entry<T>, read: impl FnOnce(&T) -> U) -> Option<Cached<U>> {
         self.revisions
             .holds(&entry.deps, entry.computed_at)
-            .then(|| entry.cached())
+            .then(|| (read(&entry.value), entry.deps.clone()))
     }
 
     /// The dependencies of a computation as stored with its result, shared when they are common.
@@ -369,9 +363,7 @@ impl Workspace {
 
     pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<Cached<ValueSet>> {
         let entry = self.resolved.get(key)?;
-        (self.revisions)
-            .holds(&entry.deps, entry.computed_at)
-            .then(|| (entry.value.to_set(), entry.deps.clone()))
+        self.valid(&entry, StoredValues::to_set)
     }
 
     pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
@@ -385,7 +377,7 @@ impl Workspace {
     ) -> Option<Cached<Arc<Vec<CallSite>>>> {
         self.call_sites
             .get(&(file, function))
-            .and_then(|entry| self.valid(&entry))
+            .and_then(|entry| self.valid(&entry, Clone::clone))
     }
 
     pub(crate) fn cache_call_sites(
@@ -402,7 +394,7 @@ impl Workspace {
     pub(crate) fn cached_call_targets(&self, name: &str) -> Option<Cached<Arc<[CallTarget]>>> {
         self.call_targets
             .get(name)
-            .and_then(|entry| self.valid(&entry))
+            .and_then(|entry| self.valid(&entry, Clone::clone))
     }
 
     pub(crate) fn cache_call_targets(

@@ -45,8 +45,12 @@ impl<T> Span<T> {
     }
 
     pub fn of(self, table: &[T]) -> &[T] {
-        let start = self.start as usize;
-        &table[start..start + self.len as usize]
+        &table[self.range()]
+    }
+
+    /// The indexes of the items in their table.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
     }
 }
 
@@ -184,10 +188,9 @@ impl FileFacts {
     /// The names bound in `scope` with their bindings.
     pub fn scope_names(&self, scope: ScopeId) -> ScopeNames<'_> {
         let span = self.scope(scope).names;
-        let range = span.start as usize..(span.start + span.len) as usize;
         ScopeNames {
-            names: &self.scope_name_keys[range.clone()],
-            bindings: &self.scope_name_bindings[range],
+            names: span.of(&self.scope_name_keys),
+            bindings: &self.scope_name_bindings[span.range()],
         }
     }
     /// The names `scope` declares `global`.
@@ -229,10 +232,7 @@ impl FileFacts {
         parts.of(&self.fstring_parts)
     }
     pub fn string(&self, value: Span<u8>) -> &str {
-        let start = value.start as usize;
-        self.string_data
-            .get(start..start + value.len as usize)
-            .unwrap_or_default()
+        self.string_data.get(value.range()).unwrap_or_default()
     }
     pub fn call(&self, id: CallId) -> &Call {
         &self.calls[id.index()]

@@ -79,7 +79,7 @@ impl Document {
             }
             index = LineIndex::new(self.parsed.text());
         }
-        self.lines = Arc::new(LineMap::new(self.parsed.text()));
+        self.lines = Arc::new(LineMap::with_index(index, self.parsed.text()));
         self.version = version;
         Ok(())
     }

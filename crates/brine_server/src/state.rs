@@ -499,9 +499,8 @@ impl State {
 
     /// Checks one file: the diagnostics of every document it is shown in (one per code cell of an
     /// open notebook, empty lists included, so that diagnostics that went away are cleared). A panic
-    /// in the analysis is caught and returned as a message.
-    /// Checks one file, giving up with nothing as soon as `is_cancelled` says so (a newer version
-    /// of the workspace will be checked instead).
+    /// in the analysis is caught and returned as a message. Gives up with nothing as soon as
+    /// `is_cancelled` says so (a newer version of the workspace will be checked instead).
     pub(crate) fn check_one(
         &self,
         id: FileId,

@@ -3,14 +3,14 @@
 //! Kept separate from the text so that closed files can keep their line index (a few bytes per line)
 //! without keeping the text or the tree.
 
+use std::sync::Arc;
+
 /// A zero-based line and a zero-based column counted in the unit the caller asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {
     pub line: u32,
     pub col: u32,
 }
-
-use std::sync::Arc;
 
 /// Lines per block of [`LineIndex`]: a block keeps its first line's start in full and each of its
 /// lines' starts as a 16-bit offset from it (2.25 bytes per line instead of 4).

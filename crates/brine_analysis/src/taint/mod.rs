@@ -465,8 +465,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         }
         let lambda_handler = matches!(&*data.name, "handler" | "lambda_handler")
             && index == 0
-            && facts.params(data).len() == 2
-            && &*facts.params(data)[1].name == "context";
+            && matches!(facts.params(data), [_, context] if &*context.name == "context");
         if lambda_handler {
             return Some("AWS Lambda event".to_owned());
         }

@@ -4,6 +4,7 @@
 //! a half-typed file are analysed like any other).
 
 pub mod artifact;
+mod cache;
 pub mod fix;
 mod resolve;
 pub mod rules;

@@ -17,22 +17,61 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use crate::cache::{Dep, Node};
 use crate::value::{Value, ValueSet};
-use crate::workspace::{Cached, CallTarget, FileId, Workspace};
+use crate::workspace::{CallTarget, FileId, Workspace};
 
-/// Something a cached result was computed from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Dep {
-    /// The facts of a file.
-    File(FileId),
-    /// The set of calls whose callee's last name is this (the call-site index).
-    CallsNamed(Name),
-    /// Too many things to list: any edit invalidates it.
-    Anything,
+/// Dependencies recorded per computation before it collapses to [`Dep::Anything`] (a safety
+/// bound: transformers' largest computations read a few hundred things).
+const MAX_DEPS: usize = 4096;
+
+/// A result cut short by the depth bound, with what it read.
+type DepthCut = (ValueSet, Arc<[Dep]>);
+
+/// What one computation in progress has read, each thing once.
+#[derive(Default)]
+struct DepFrame {
+    list: Vec<Dep>,
+    /// The same things, for finding repeats once the list is too long to scan.
+    seen: FxHashSet<Dep>,
 }
 
-/// Dependencies recorded per computation before it collapses to [`Dep::Anything`].
-const MAX_DEPS: usize = 24;
+impl DepFrame {
+    /// Lists beyond this length are searched through `seen`.
+    const SCAN: usize = 12;
+
+    fn has(&self, dep: &Dep) -> bool {
+        if self.seen.is_empty() {
+            self.list.contains(dep)
+        } else {
+            self.seen.contains(dep)
+        }
+    }
+
+    fn note(&mut self, dep: Dep) {
+        if self.list.first() == Some(&Dep::Anything) {
+            return;
+        }
+        let known = if self.list.len() <= Self::SCAN {
+            self.list.contains(&dep)
+        } else {
+            if self.seen.is_empty() {
+                self.seen.extend(self.list.iter().cloned());
+            }
+            !self.seen.insert(dep.clone())
+        };
+        if known {
+            return;
+        }
+        if dep == Dep::Anything || self.list.len() >= MAX_DEPS {
+            self.list.clear();
+            self.seen.clear();
+            self.list.push(Dep::Anything);
+        } else {
+            self.list.push(dep);
+        }
+    }
+}
 
 /// A call of a function: where it is, and whether Python passes the first parameter implicitly
 /// (`obj.method(...)`, `Class(...)` for `__init__`).
@@ -50,6 +89,8 @@ pub(crate) enum Key {
     Param(FileId, FunctionId, u32),
     Return(FileId, FunctionId),
     Member(FileId, Name),
+    /// `class.attr`, on the class itself or on an instance (which adds `self.attr = ...` writes).
+    ClassMember(FileId, ClassId, Name, bool),
 }
 
 impl Key {
@@ -72,7 +113,7 @@ pub struct Resolver<'w> {
     shallow: bool,
     /// What each computation in progress has read so far (innermost last), so cached results can be
     /// dropped exactly when a file they depend on changes.
-    deps: RefCell<Vec<Vec<Dep>>>,
+    deps: RefCell<Vec<DepFrame>>,
     /// How many times a cycle or the depth bound cut resolution short. A result computed without a
     /// cut does not depend on evaluation order, so only those go into the workspace's shared cache;
     /// that keeps results deterministic however threads interleave.
@@ -83,7 +124,10 @@ pub struct Resolver<'w> {
     /// Such a result is the same whenever its key is computed at that depth, so it is computed once
     /// per resolver: without this, code that reads a name twice per line (`h = h + f(h)`) down a
     /// chain deeper than the bound was recomputed exponentially (33 such lines took 50 s).
-    depth_cut: FxHashMap<((Key, bool), u32), Cached<ValueSet>>,
+    depth_cut: FxHashMap<((Key, bool), u32), DepthCut>,
+    /// Cached results whose dependencies are being verified, innermost last; meeting one again
+    /// (results that read each other) counts as a change.
+    verifying: FxHashSet<Node>,
     /// Asked before every computation that misses the cache; `true` unwinds with [`Cancelled`]
     /// (see [`crate::check_file_until`]).
     is_cancelled: &'w (dyn Fn() -> bool + Sync),
@@ -126,6 +170,7 @@ impl<'w> Resolver<'w> {
             cuts: 0,
             cycle_cuts: 0,
             depth_cut: FxHashMap::default(),
+            verifying: FxHashSet::default(),
         }
     }
 
@@ -139,19 +184,23 @@ impl<'w> Resolver<'w> {
         &self.workspace.file(file).facts
     }
 
-    /// Records that the computation in progress depends on `dep`. A frame that depends on more than
-    /// [`MAX_DEPS`] things collapses to [`Dep::Anything`], which keeps recording cheap.
+    /// Records that the computation in progress depends on `dep`.
     fn note(&self, dep: Dep) {
         if let Some(frame) = self.deps.borrow_mut().last_mut() {
-            if frame.first() == Some(&Dep::Anything) || frame.contains(&dep) {
+            frame.note(dep);
+        }
+    }
+
+    /// Records that the computation in progress read the cached result `node`, which read only the
+    /// facts of `only_file` if that is given. When the computation read those facts itself, the
+    /// result adds nothing it could change without (and is not listed: the lists are much of the
+    /// cache's memory).
+    fn note_result(&self, node: Node, only_file: Option<FileId>) {
+        if let Some(frame) = self.deps.borrow_mut().last_mut() {
+            if only_file.is_some_and(|file| frame.has(&Dep::File(file))) {
                 return;
             }
-            if dep == Dep::Anything || frame.len() >= MAX_DEPS {
-                frame.clear();
-                frame.push(Dep::Anything);
-            } else {
-                frame.push(dep);
-            }
+            frame.note(Dep::Result(node));
         }
     }
 
@@ -161,23 +210,134 @@ impl<'w> Resolver<'w> {
         }
     }
 
-    /// Runs `compute` in a dependency frame; returns its result and what it depended on (which is
-    /// also added to the enclosing frame).
+    /// Runs `compute` in a dependency frame of its own; returns its result and what it depended
+    /// on. The caller notes either the result itself (when it is cached) or these dependencies in
+    /// the enclosing frame.
     fn tracked<T>(&mut self, compute: impl FnOnce(&mut Self) -> T) -> (T, Arc<[Dep]>) {
-        self.deps.borrow_mut().push(Vec::new());
+        self.deps.borrow_mut().push(DepFrame::default());
         let result = compute(self);
         let deps = self.deps.borrow_mut().pop().unwrap_or_default();
-        let deps = self.workspace.shared_deps(deps);
-        self.note_all(&deps);
-        (result, deps)
+        (result, self.workspace.shared_deps(deps.list))
+    }
+
+    /// Runs `compute` with nothing in progress, at depth 0 and in shallow mode: call-site searches
+    /// run so, which makes their answers the same wherever they are asked from (always cached).
+    fn isolated<T>(&mut self, compute: impl FnOnce(&mut Self) -> T) -> T {
+        let outer_progress = std::mem::take(&mut self.in_progress);
+        let outer_depth = std::mem::replace(&mut self.depth, 0);
+        let (outer_cuts, outer_cycle_cuts) = (self.cuts, self.cycle_cuts);
+        let was_shallow = std::mem::replace(&mut self.shallow, true);
+        let result = compute(self);
+        self.shallow = was_shallow;
+        self.in_progress = outer_progress;
+        self.depth = outer_depth;
+        self.cuts = outer_cuts;
+        self.cycle_cuts = outer_cycle_cuts;
+        result
+    }
+
+    // ---- verifying cached results (see `crate::cache`) -------------------------------------------
+
+    /// True when the cached result `node` holds at the current revision: nothing it read directly
+    /// changed since it was last verified, and every result it read is unchanged since then
+    /// (verified in turn, or computed again and found equal).
+    fn holds_now(&mut self, node: &Node) -> bool {
+        let cache = self.workspace.cache();
+        let Some(stamp) = cache.stamp(node) else {
+            return false;
+        };
+        if stamp.verified_at == cache.revision() {
+            return true;
+        }
+        if stamp
+            .deps
+            .iter()
+            .any(|dep| !cache.unchanged_since(dep, stamp.verified_at))
+        {
+            return false;
+        }
+        if !self.verifying.insert(node.clone()) {
+            return false;
+        }
+        // What verification computes again is not read by the computation in progress.
+        self.deps.borrow_mut().push(DepFrame::default());
+        let holds = stamp.deps.iter().all(|dep| match dep {
+            Dep::Result(read) => self
+                .refreshed(read)
+                .is_some_and(|changed_at| changed_at <= stamp.verified_at),
+            _ => true,
+        });
+        self.deps.borrow_mut().pop();
+        self.verifying.remove(node);
+        if holds {
+            cache.mark_verified(node);
+        }
+        holds
+    }
+
+    /// Brings the cached result `node` up to date (verifying it, or computing it again) and returns
+    /// the revision its value last changed at; `None` when it cannot be cached now (a cycle).
+    fn refreshed(&mut self, node: &Node) -> Option<u32> {
+        if self.verifying.contains(node) {
+            return None;
+        }
+        if let Node::Resolved(key, shallow) = node {
+            if self.in_progress.contains(&(key.clone(), *shallow)) {
+                return None;
+            }
+        }
+        if !self.holds_now(node) {
+            self.recompute(node);
+        }
+        let cache = self.workspace.cache();
+        cache
+            .stamp(node)
+            .filter(|stamp| stamp.verified_at == cache.revision())
+            .map(|stamp| stamp.changed_at)
+    }
+
+    /// Computes the cached result `node` again (storing it, unless a cycle cuts it short).
+    fn recompute(&mut self, node: &Node) {
+        match node.clone() {
+            Node::Resolved(key, shallow) => {
+                let was_shallow = std::mem::replace(&mut self.shallow, shallow);
+                match key {
+                    Key::Binding(file, binding) => drop(self.eval_binding(file, binding)),
+                    Key::Param(file, function, index) => {
+                        drop(self.param_values(file, function, index))
+                    }
+                    Key::Return(file, function) => drop(self.function_returns(file, function)),
+                    Key::Member(file, name) => drop(self.module_member(file, name)),
+                    Key::ClassMember(file, class, name, on_instance) => {
+                        drop(self.class_member(file, class, name, on_instance))
+                    }
+                    Key::Expr(..) => {}
+                }
+                self.shallow = was_shallow;
+            }
+            Node::CallSites(file, function) => drop(self.call_sites(file, function)),
+            Node::CallTargets(name) => drop(self.isolated(|this| this.call_targets(name))),
+            Node::CallTargetsIn(name, file) => {
+                drop(self.isolated(|this| this.call_targets_in(name, file)))
+            }
+        }
     }
 
     /// Runs `compute` unless `key` is cached, already being computed (a cycle) or the chain is too deep.
     fn guarded(&mut self, key: Key, compute: impl FnOnce(&mut Self) -> ValueSet) -> ValueSet {
         let key = (key, self.shallow);
-        if let Some((cached, deps)) = self.workspace.cached(&key) {
-            self.note_all(&deps);
-            return cached;
+        if key.0.is_shared() {
+            let node = Node::Resolved(key.0.clone(), key.1);
+            let cache = self.workspace.cache();
+            let current = cache.resolved(&key).or_else(|| {
+                self.holds_now(&node)
+                    .then(|| cache.resolved(&key))
+                    .flatten()
+            });
+            if let Some((values, only_file)) = current {
+                self.note_result(node, only_file);
+                return values;
+            }
         }
         if self.depth >= MAX_DEPTH {
             self.cuts += 1;
@@ -205,11 +365,20 @@ impl<'w> Resolver<'w> {
         let (result, deps) = self.tracked(compute);
         self.depth -= 1;
         self.in_progress.remove(&key);
-        if self.cuts == cuts_before {
-            if key.0.is_shared() {
-                self.workspace.cache(key, result.clone(), deps);
-            }
-        } else if self.cycle_cuts == cycle_cuts_before {
+        if self.cuts == cuts_before && key.0.is_shared() {
+            let node = Node::Resolved(key.0.clone(), key.1);
+            let only_file = match *deps {
+                [Dep::File(file)] => Some(file),
+                _ => None,
+            };
+            self.workspace
+                .cache()
+                .store_resolved(key, result.clone(), deps);
+            self.note_result(node, only_file);
+            return result;
+        }
+        self.note_all(&deps);
+        if self.cuts != cuts_before && self.cycle_cuts == cycle_cuts_before {
             self.depth_cut.insert((key, depth), (result.clone(), deps));
         }
         result
@@ -580,23 +749,27 @@ impl<'w> Resolver<'w> {
         attr: Name,
         on_instance: bool,
     ) -> ValueSet {
-        let facts = self.facts(file);
-        let scope = facts.class(class).scope;
-        let mut values = ValueSet::default();
-        if facts.scope_names(scope).contains_key(&attr) {
-            for binding in reaching_bindings(facts, scope, &attr, None) {
-                values.extend(self.eval_binding(file, binding));
+        // Cached: model classes read their bases' members, and an edit inside a method of the base
+        // leaves them the same, so what read them holds (see `crate::cache`).
+        self.guarded(Key::ClassMember(file, class, attr, on_instance), |this| {
+            let facts = this.facts(file);
+            let scope = facts.class(class).scope;
+            let mut values = ValueSet::default();
+            if facts.scope_names(scope).contains_key(&attr) {
+                for binding in reaching_bindings(facts, scope, &attr, None) {
+                    values.extend(this.eval_binding(file, binding));
+                }
             }
-        }
-        if on_instance {
-            values.extend(self.instance_attribute_writes(file, class, &attr));
-        }
-        if values.is_empty() {
-            for base in self.class_bases(file, class) {
-                values.extend(self.attribute(&base, attr));
+            if on_instance {
+                values.extend(this.instance_attribute_writes(file, class, &attr));
             }
-        }
-        values.or_unknown()
+            if values.is_empty() {
+                for base in this.class_bases(file, class) {
+                    values.extend(this.attribute(&base, attr));
+                }
+            }
+            values.or_unknown()
+        })
     }
 
     /// Values assigned to `self.attr` in the methods of `class`.
@@ -795,22 +968,23 @@ impl<'w> Resolver<'w> {
     /// depends on where it was asked from. Its answer is therefore always cached, even when cycles
     /// among the call sites cut parts of it short (as they would from any starting point).
     pub fn call_sites(&mut self, file: FileId, function: FunctionId) -> Arc<Vec<CallSite>> {
-        if let Some((cached, deps)) = self.workspace.cached_call_sites(file, function) {
-            self.note_all(&deps);
-            return cached;
-        }
-        let outer_progress = std::mem::take(&mut self.in_progress);
-        let outer_depth = std::mem::replace(&mut self.depth, 0);
-        let (outer_cuts, outer_cycle_cuts) = (self.cuts, self.cycle_cuts);
-        let was_shallow = std::mem::replace(&mut self.shallow, true);
-        let (sites, deps) = self.tracked(|this| Arc::new(this.find_call_sites(file, function)));
-        self.shallow = was_shallow;
-        self.in_progress = outer_progress;
-        self.depth = outer_depth;
-        self.cuts = outer_cuts;
-        self.cycle_cuts = outer_cycle_cuts;
-        self.workspace
-            .cache_call_sites(file, function, sites.clone(), deps);
+        let node = Node::CallSites(file, function);
+        let cache = self.workspace.cache();
+        let cached = cache.call_sites(file, function).or_else(|| {
+            self.holds_now(&node)
+                .then(|| cache.call_sites(file, function))
+                .flatten()
+        });
+        let sites = cached.unwrap_or_else(|| {
+            let (sites, deps) = self.isolated(|this| {
+                this.tracked(|this| Arc::new(this.find_call_sites(file, function)))
+            });
+            self.workspace
+                .cache()
+                .store_call_sites(file, function, sites.clone(), deps);
+            sites
+        });
+        self.note(Dep::Result(node));
         sites
     }
 
@@ -823,46 +997,111 @@ impl<'w> Resolver<'w> {
             _ => (data.name, None),
         };
         let mut sites = Vec::new();
-        for (site_file, call, callees) in self.call_targets(&name).iter() {
-            let (site_file, call) = (*site_file, *call);
-            let callee = self.facts(site_file).call(call).callee;
-            let calls_it = callees.iter().any(|value| match (value, constructor_of) {
-                (Value::Function(f, id), None) => *f == file && *id == function,
-                (Value::Class(f, class), Some(target)) => *f == file && *class == target,
-                _ => false,
-            });
-            if !calls_it {
-                continue;
+        for target in self.call_targets(name).iter() {
+            let calls_it = target
+                .callees
+                .iter()
+                .any(|value| match (value, constructor_of) {
+                    (Value::Function(f, id), None) => *f == file && *id == function,
+                    (Value::Class(f, class), Some(target)) => *f == file && *class == target,
+                    _ => false,
+                });
+            if calls_it {
+                let implicit_first = constructor_of.is_some() || (is_method && target.bound);
+                sites.push((target.file, target.call, implicit_first));
             }
-            let implicit_first = constructor_of.is_some()
-                || (is_method && self.is_bound_method_call(site_file, callee));
-            sites.push((site_file, call, implicit_first));
         }
         sites
     }
 
     /// Every call of `name` in the workspace with what its callee resolves to, computed once per
-    /// name (part of a call-site search, so in shallow mode from an empty in-progress set: always
-    /// cached).
-    fn call_targets(&mut self, name: &str) -> Arc<[CallTarget]> {
-        if let Some((cached, deps)) = self.workspace.cached_call_targets(name) {
-            self.note_all(&deps);
-            return cached;
-        }
+    /// name from the calls of each file (part of a call-site search, so isolated: always cached).
+    /// It reads the index of calls and each file's part, nothing else, so an edit of one file
+    /// computes that file's part again and, when the part comes out the same, nothing more.
+    fn call_targets(&mut self, name: Name) -> Arc<[CallTarget]> {
         debug_assert!(self.shallow && self.in_progress.is_empty());
-        let (targets, deps) = self.tracked(|this| {
-            // A new call of this name anywhere changes the answer.
-            this.note(Dep::CallsNamed(brine_facts::intern(name)));
-            let calls = this.workspace.calls_named(name);
-            let mut targets = Vec::with_capacity(calls.len());
-            for &(site_file, call) in calls {
-                let callee = this.facts(site_file).call(call).callee;
-                targets.push((site_file, call, this.eval(site_file, callee)));
-            }
-            Arc::<[CallTarget]>::from(targets)
+        let node = Node::CallTargets(name);
+        let cache = self.workspace.cache();
+        let cached = cache.call_targets(name).or_else(|| {
+            self.holds_now(&node)
+                .then(|| cache.call_targets(name))
+                .flatten()
         });
-        self.workspace
-            .cache_call_targets(name, targets.clone(), deps);
+        let targets =
+            cached.unwrap_or_else(|| {
+                let mut seen = FxHashSet::default();
+                let files: Vec<FileId> = self
+                    .workspace
+                    .calls_named(&name)
+                    .iter()
+                    .map(|&(file, _)| file)
+                    .filter(|&file| seen.insert(file))
+                    .collect();
+                let mut targets = Vec::new();
+                // Each part is read as a result of its own; a new call of this name anywhere changes
+                // the list of parts. Listed in full: a gathering reads many parts, and a part that
+                // comes out the same must not make the whole stale.
+                let mut deps = vec![Dep::CallsNamed(name)];
+                self.deps.borrow_mut().push(DepFrame::default());
+                for file in files {
+                    targets.extend(self.call_targets_in(name, file).iter().map(|target| {
+                        CallTarget {
+                            file: target.file,
+                            call: target.call,
+                            callees: target.callees.clone(),
+                            bound: target.bound,
+                        }
+                    }));
+                    deps.push(Dep::Result(Node::CallTargetsIn(name, file)));
+                }
+                self.deps.borrow_mut().pop();
+                let targets = Arc::<[CallTarget]>::from(targets);
+                self.workspace
+                    .cache()
+                    .store_call_targets(name, targets.clone(), deps.into());
+                targets
+            });
+        self.note(Dep::Result(node));
+        targets
+    }
+
+    /// The calls of `name` in one file with what their callees resolve to.
+    fn call_targets_in(&mut self, name: Name, file: FileId) -> Arc<[CallTarget]> {
+        let node = Node::CallTargetsIn(name, file);
+        let cache = self.workspace.cache();
+        let cached = cache.call_targets_in(name, file).or_else(|| {
+            self.holds_now(&node)
+                .then(|| cache.call_targets_in(name, file))
+                .flatten()
+        });
+        let targets = cached.unwrap_or_else(|| {
+            let (targets, deps) = self.tracked(|this| {
+                let facts = this.facts(file);
+                let calls: Vec<CallId> = this
+                    .workspace
+                    .calls_named(&name)
+                    .iter()
+                    .filter(|&&(site_file, _)| site_file == file)
+                    .map(|&(_, call)| call)
+                    .collect();
+                let mut targets = Vec::with_capacity(calls.len());
+                for call in calls {
+                    let callee = facts.call(call).callee;
+                    targets.push(CallTarget {
+                        file,
+                        call,
+                        callees: this.eval(file, callee),
+                        bound: this.is_bound_method_call(file, callee),
+                    });
+                }
+                Arc::<[CallTarget]>::from(targets)
+            });
+            self.workspace
+                .cache()
+                .store_call_targets_in(name, file, targets.clone(), deps);
+            targets
+        });
+        self.note(Dep::Result(node));
         targets
     }
 

@@ -118,7 +118,7 @@ impl ValueSet {
 
 /// A [`ValueSet`] as the workspace cache keeps it: nine results in ten are one value, which is
 /// then stored inline instead of in an allocation of its own (24 bytes either way).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum StoredValues {
     One(Value),
     Many(Box<[Value]>),

@@ -4,54 +4,11 @@
 
 use std::sync::Arc;
 
-use brine_facts::{CallId, FileFacts, FunctionId, Name};
-use dashmap::DashMap;
-use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
+use brine_facts::{CallId, FileFacts, Name};
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::resolve::{CallSite, Dep, Key};
-use crate::value::{StoredValues, ValueSet};
-
-/// A cached resolution result with what it was computed from.
-pub(crate) type Cached<T> = (T, Arc<[Dep]>);
-
-/// A cache entry: the result, what it was computed from, and the workspace revision it was
-/// computed at. It holds as long as none of its dependencies changed after that revision
-/// ([`Revisions::holds`]), so an edit invalidates results without visiting them.
-#[derive(Debug)]
-struct Entry<T> {
-    value: T,
-    deps: Arc<[Dep]>,
-    computed_at: u32,
-}
-
-/// When each dependency last changed, in revisions of the workspace (one per change of code).
-#[derive(Debug, Default)]
-struct Revisions {
-    current: u32,
-    /// Per file, the revision of its last change of code.
-    files: Vec<u32>,
-    /// Per callee name, the revision at which some file's number of calls of it last changed.
-    calls_named: FxHashMap<Name, u32>,
-}
-
-impl Revisions {
-    /// True when nothing `deps` lists changed after revision `computed_at`.
-    fn holds(&self, deps: &[Dep], computed_at: u32) -> bool {
-        deps.iter().all(|dep| {
-            let changed_at = match dep {
-                Dep::File(file) => self.files.get(file.index()).copied().unwrap_or(0),
-                Dep::CallsNamed(name) => self.calls_named.get(name).copied().unwrap_or(0),
-                // Any change of code at all.
-                Dep::Anything => self.current,
-            };
-            changed_at <= computed_at
-        })
-    }
-}
-
-/// After this many changes of code, results that no longer hold are swept from the caches (they
-/// are otherwise only replaced when their key is computed again).
-const SWEEP_EVERY: u32 = 64;
+use crate::cache::{Dep, ResultCache};
+use crate::value::ValueSet;
 
 /// Index of a file in its [`Workspace`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -108,15 +65,8 @@ pub struct Workspace {
     calls_by_name: FxHashMap<Box<str>, Vec<(FileId, CallId)>>,
     /// First components of every module name, to skip workspace lookups for library names quickly.
     top_levels: FxHashSet<String>,
-    /// When each file and callee name last changed (what cached results are checked against).
-    revisions: Revisions,
-    /// Resolution results shared by every resolver on this workspace (see `Resolver::guarded`).
-    resolved: DashMap<(Key, bool), Entry<StoredValues>, FxBuildHasher>,
-    /// Call sites per function, shared the same way.
-    call_sites: DashMap<(FileId, FunctionId), Entry<Arc<Vec<CallSite>>>, FxBuildHasher>,
-    /// What the callee of each call of a name resolves to, shared by every function of that name
-    /// (transformers has hundreds of `_init_weights`; their call sites are the same calls).
-    call_targets: DashMap<Box<str>, Entry<Arc<[CallTarget]>>, FxBuildHasher>,
+    /// Resolution results shared by every resolver on this workspace, with when they last held.
+    cache: ResultCache,
     /// `[Dep::File(id)]` for every file, shared: most results depend on exactly one file, and one
     /// allocation per result would be a tenth of the cache's memory.
     single_file_deps: Vec<Arc<[Dep]>>,
@@ -134,7 +84,15 @@ pub enum FactsChange {
 }
 
 /// A call of some name, with the values its callee resolves to (in shallow mode).
-pub(crate) type CallTarget = (FileId, CallId, ValueSet);
+#[derive(Debug, PartialEq)]
+pub(crate) struct CallTarget {
+    pub file: FileId,
+    pub call: CallId,
+    pub callees: ValueSet,
+    /// The callee is `obj.method` with `obj` an instance, a class or `super()`: a method it calls
+    /// gets its first parameter implicitly.
+    pub bound: bool,
+}
 
 impl Workspace {
     /// Builds a workspace from `(relative path, facts)` pairs and the workspace's directories.
@@ -230,40 +188,18 @@ impl Workspace {
         // A result that looked at this file's calls of a name read its facts (`Dep::File`); one
         // that found none here did not, and goes stale only if the number of such calls changes.
         let new_counts = call_counts(&new);
-        let revisions = &mut self.revisions;
-        revisions.current += 1;
-        let now = revisions.current;
-        if revisions.files.len() <= id.index() {
-            revisions.files.resize(id.index() + 1, 0);
-        }
-        revisions.files[id.index()] = now;
-        for name in old_counts.keys().chain(new_counts.keys()) {
-            if old_counts.get(name) != new_counts.get(name) {
-                revisions.calls_named.insert(brine_facts::intern(name), now);
-            }
-        }
-        if now.is_multiple_of(SWEEP_EVERY) {
-            self.sweep();
-        }
+        let renamed: Vec<Name> = old_counts
+            .keys()
+            .chain(new_counts.keys())
+            .filter(|name| old_counts.get(*name) != new_counts.get(*name))
+            .map(|name| brine_facts::intern(name))
+            .collect();
+        self.cache.file_changed(id, renamed);
         FactsChange::Changed
     }
 
-    /// Drops the cached results that no longer hold.
-    fn sweep(&mut self) {
-        let revisions = &self.revisions;
-        self.resolved
-            .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
-        self.call_sites
-            .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
-        self.call_targets
-            .retain(|_, entry| revisions.holds(&entry.deps, entry.computed_at));
-    }
-
-    /// The value of a cache entry, as `read` gives it, if it still holds.
-    fn valid<T, U>(&self, entry: &Entry<T>, read: impl FnOnce(&T) -> U) -> Option<Cached<U>> {
-        self.revisions
-            .holds(&entry.deps, entry.computed_at)
-            .then(|| (read(&entry.value), entry.deps.clone()))
+    pub(crate) fn cache(&self) -> &ResultCache {
+        &self.cache
     }
 
     /// The dependencies of a computation as stored with its result, shared when they are common.
@@ -275,14 +211,6 @@ impl Workspace {
                 None => deps.into(),
             },
             _ => deps.into(),
-        }
-    }
-
-    fn entry<T>(&self, value: T, deps: Arc<[Dep]>) -> Entry<T> {
-        Entry {
-            value,
-            deps,
-            computed_at: self.revisions.current,
         }
     }
 
@@ -361,69 +289,9 @@ impl Workspace {
         self.directories.contains(relative)
     }
 
-    pub(crate) fn cached(&self, key: &(Key, bool)) -> Option<Cached<ValueSet>> {
-        let entry = self.resolved.get(key)?;
-        self.valid(&entry, StoredValues::to_set)
-    }
-
-    pub(crate) fn cache(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
-        self.resolved.insert(key, self.entry(values.into(), deps));
-    }
-
-    pub(crate) fn cached_call_sites(
-        &self,
-        file: FileId,
-        function: FunctionId,
-    ) -> Option<Cached<Arc<Vec<CallSite>>>> {
-        self.call_sites
-            .get(&(file, function))
-            .and_then(|entry| self.valid(&entry, Clone::clone))
-    }
-
-    pub(crate) fn cache_call_sites(
-        &self,
-        file: FileId,
-        function: FunctionId,
-        sites: Arc<Vec<CallSite>>,
-        deps: Arc<[Dep]>,
-    ) {
-        self.call_sites
-            .insert((file, function), self.entry(sites, deps));
-    }
-
-    pub(crate) fn cached_call_targets(&self, name: &str) -> Option<Cached<Arc<[CallTarget]>>> {
-        self.call_targets
-            .get(name)
-            .and_then(|entry| self.valid(&entry, Clone::clone))
-    }
-
-    pub(crate) fn cache_call_targets(
-        &self,
-        name: &str,
-        targets: Arc<[CallTarget]>,
-        deps: Arc<[Dep]>,
-    ) {
-        self.call_targets
-            .insert(name.into(), self.entry(targets, deps));
-    }
-
-    /// How many resolution results are cached (for tests and statistics).
+    /// How many resolution results are cached whose own reads still hold (for tests and statistics).
     pub fn cached_results(&self) -> usize {
-        let holds = |deps: &[Dep], at: u32| usize::from(self.revisions.holds(deps, at));
-        self.resolved
-            .iter()
-            .map(|entry| holds(&entry.deps, entry.computed_at))
-            .sum::<usize>()
-            + self
-                .call_sites
-                .iter()
-                .map(|entry| holds(&entry.deps, entry.computed_at))
-                .sum::<usize>()
-            + self
-                .call_targets
-                .iter()
-                .map(|entry| holds(&entry.deps, entry.computed_at))
-                .sum::<usize>()
+        self.cache.len()
     }
 
     /// Calls anywhere in the workspace whose callee's last name is `name`.
@@ -516,9 +384,7 @@ mod tests {
             |n: usize| format!("import pickle\nX = {n}\ndef f(b):\n    return pickle.loads(b)\n");
         let facts = |n: usize| Arc::new(brine_facts::lower_text(&text(n)));
         let mut workspace = Workspace::new(vec![("a.py".into(), facts(0))], []);
-        let stored = |workspace: &Workspace| {
-            workspace.resolved.len() + workspace.call_sites.len() + workspace.call_targets.len()
-        };
+        let stored = |workspace: &Workspace| workspace.cache.stored();
         crate::check_file(&workspace, FileId(0), &crate::CheckOptions::default());
         let before = workspace.cached_results();
         assert!(before > 1);
@@ -528,7 +394,7 @@ mod tests {
             "results that read the file stop holding"
         );
         assert_eq!(stored(&workspace), before, "and stay stored until swept");
-        for n in 2..=SWEEP_EVERY as usize {
+        for n in 2..=crate::cache::SWEEP_EVERY as usize {
             workspace.replace_facts(FileId(0), facts(n));
         }
         assert_eq!(stored(&workspace), workspace.cached_results(), "swept");

@@ -145,3 +145,57 @@ fn a_cancelled_check_leaves_nothing_half_done() {
         }
     }
 }
+
+/// What a class inherits is read through its base's members, cached as results of their own. An
+/// edit inside a method of the base leaves those members the same, so results computed from them
+/// hold without being computed again (the early cutoff of `crate::cache`), while an edit that does
+/// change them reaches every subclass.
+#[test]
+fn an_edit_inside_a_base_class_recomputes_only_what_read_it_directly() {
+    use brine_analysis::check_file_until;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let base = "import torch\nclass Base:\n    SAFE = False\n    def load(self, path):\n        return torch.load(path, weights_only=self.SAFE)\n    def helper(self):\n        y = 1\n        return y\n";
+    let mut model = String::from("from base import Base\n");
+    for n in 0..40 {
+        model.push_str(&format!(
+            "class Model{n}(Base):\n    pass\ndef run{n}(p):\n    return Model{n}().load(p), Model{n}.SAFE\n"
+        ));
+    }
+    let mut files = vec![("base.py", base), ("model.py", model.as_str())];
+    let mut live = workspace(&files);
+    let options = CheckOptions::default();
+    let computations = |live: &Workspace| {
+        let asked = AtomicUsize::new(0);
+        let count = || {
+            asked.fetch_add(1, Ordering::Relaxed);
+            false
+        };
+        check_file_until(live, FileId(1), &options, &count).expect("not cancelled");
+        asked.into_inner()
+    };
+    // Expressions are computed at every check (they are not cached); the rest is what changes.
+    let cold = computations(&live);
+    let warm = computations(&live);
+    assert!(warm < cold);
+
+    // A new local name in `helper`: base.py's own results are computed again, model.py's hold.
+    let renamed = base.replace("y = 1\n        return y", "yy = 1\n        return yy");
+    files[0].1 = &renamed;
+    live.replace_facts(FileId(0), Arc::new(lower_text(&renamed)));
+    let after_edit = computations(&live);
+    assert_eq!(codes(&live), codes(&workspace(&files)));
+    assert!(
+        (after_edit - warm) * 4 < cold - warm,
+        "{after_edit} computations after the edit, {warm} warm, {cold} cold"
+    );
+
+    // A changed class attribute reaches the findings of every subclass.
+    let before = codes(&live);
+    let report = edit(
+        &mut live,
+        &mut files,
+        0,
+        &renamed.replace("SAFE = False", "SAFE = True"),
+    );
+    assert_ne!(before, report);
+}

@@ -1,0 +1,354 @@
+//! The workspace's cache of resolution results, and how results are kept across edits.
+//!
+//! Every result records what it read: the facts of files and the call index directly
+//! ([`Dep::File`], [`Dep::CallsNamed`]), and other cached results by name ([`Dep::Result`]). An edit
+//! marks the edited file (and the callee names whose number of calls changed) as changed at a new
+//! revision and visits nothing else. When a result is read at a later revision, the resolver
+//! verifies it ("red-green", as salsa and rust-analyzer do): its direct reads must be unchanged, and
+//! every result it read must be unchanged too, which the resolver checks in the same way and, for a
+//! result that did read the edit, by computing it again. A result computed again that comes out
+//! equal keeps the revision it last *changed* at, so what was computed from it still holds. That
+//! early cutoff is what stops an edit inside a method of `modeling_utils.py` from invalidating every
+//! model class of transformers: they read `PreTrainedModel`'s members, which come out the same.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use brine_facts::{FunctionId, Name};
+use dashmap::mapref::entry::Entry as Slot;
+use dashmap::DashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
+
+use crate::resolve::{CallSite, Key};
+use crate::value::{StoredValues, ValueSet};
+use crate::workspace::{CallTarget, FileId};
+
+/// Something a cached result was computed from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Dep {
+    /// The facts of a file.
+    File(FileId),
+    /// The set of calls whose callee's last name is this (the call-site index).
+    CallsNamed(Name),
+    /// Another cached result: this one holds while that one comes out the same.
+    Result(Node),
+    /// Too many things to list: recomputed at every revision (its result may still come out the
+    /// same, and then what read it holds).
+    Anything,
+}
+
+/// A cached result, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Node {
+    /// The values of a [`Key`], in shallow mode or not.
+    Resolved(Key, bool),
+    /// The call sites of a function.
+    CallSites(FileId, FunctionId),
+    /// Every call of a name with its callee's values.
+    CallTargets(Name),
+    /// The calls of a name in one file with their callees' values.
+    CallTargetsIn(Name, FileId),
+}
+
+/// When a result was last seen to hold, and when its value last changed.
+#[derive(Clone, Debug)]
+pub(crate) struct Stamp {
+    pub deps: Arc<[Dep]>,
+    pub verified_at: u32,
+    pub changed_at: u32,
+}
+
+/// A cache entry: the result, what it was computed from, the last revision at which it was known
+/// to hold, and the revision at which its value last changed.
+#[derive(Debug)]
+struct Stored<T> {
+    value: T,
+    deps: Arc<[Dep]>,
+    verified_at: AtomicU32,
+    changed_at: u32,
+}
+
+impl<T> Stored<T> {
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            deps: self.deps.clone(),
+            verified_at: self.verified_at.load(Ordering::Acquire),
+            changed_at: self.changed_at,
+        }
+    }
+}
+
+/// When each direct dependency last changed, in revisions of the workspace (one per change of code).
+#[derive(Debug, Default)]
+struct Revisions {
+    current: u32,
+    /// Per file, the revision of its last change of code.
+    files: Vec<u32>,
+    /// Per callee name, the revision at which some file's number of calls of it last changed.
+    calls_named: FxHashMap<Name, u32>,
+}
+
+impl Revisions {
+    /// False when `dep`, read directly, changed after revision `at`; results are not judged here.
+    fn unchanged_since(&self, dep: &Dep, at: u32) -> bool {
+        let changed_at = match dep {
+            Dep::File(file) => self.files.get(file.index()).copied().unwrap_or(0),
+            Dep::CallsNamed(name) => self.calls_named.get(name).copied().unwrap_or(0),
+            Dep::Result(_) => 0,
+            // Any change of code at all.
+            Dep::Anything => self.current,
+        };
+        changed_at <= at
+    }
+
+    /// True when nothing `stamp` read directly changed since it was last verified.
+    fn direct_reads_hold(&self, stamp: &Stamp) -> bool {
+        stamp
+            .deps
+            .iter()
+            .all(|dep| self.unchanged_since(dep, stamp.verified_at))
+    }
+}
+
+/// After this many changes of code, results whose direct reads changed are swept from the caches
+/// (they are otherwise only replaced when their key is computed again).
+pub(crate) const SWEEP_EVERY: u32 = 64;
+
+/// The cached results of one workspace, shared by every resolver and thread.
+#[derive(Debug, Default)]
+pub(crate) struct ResultCache {
+    revisions: Revisions,
+    resolved: DashMap<(Key, bool), Stored<StoredValues>, FxBuildHasher>,
+    call_sites: DashMap<(FileId, FunctionId), Stored<Arc<Vec<CallSite>>>, FxBuildHasher>,
+    call_targets: DashMap<Name, Stored<Arc<[CallTarget]>>, FxBuildHasher>,
+    call_targets_in: DashMap<(Name, FileId), Stored<Arc<[CallTarget]>>, FxBuildHasher>,
+}
+
+impl ResultCache {
+    /// The current revision.
+    pub fn revision(&self) -> u32 {
+        self.revisions.current
+    }
+
+    /// Marks a file, and the callee names whose calls in it changed in number, as changed at a new
+    /// revision. Nothing else is visited: results are verified when read.
+    pub fn file_changed(&mut self, file: FileId, names: impl IntoIterator<Item = Name>) {
+        let revisions = &mut self.revisions;
+        revisions.current += 1;
+        let now = revisions.current;
+        if revisions.files.len() <= file.index() {
+            revisions.files.resize(file.index() + 1, 0);
+        }
+        revisions.files[file.index()] = now;
+        for name in names {
+            revisions.calls_named.insert(name, now);
+        }
+        if now.is_multiple_of(SWEEP_EVERY) {
+            self.sweep();
+        }
+    }
+
+    /// False when a direct dependency changed after revision `at` (results are the resolver's to judge).
+    pub fn unchanged_since(&self, dep: &Dep, at: u32) -> bool {
+        self.revisions.unchanged_since(dep, at)
+    }
+
+    /// Drops the results whose direct reads changed since they were last verified.
+    fn sweep(&mut self) {
+        let revisions = &self.revisions;
+        self.resolved
+            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+        self.call_sites
+            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+        self.call_targets
+            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+        self.call_targets_in
+            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+    }
+
+    /// What `node` was computed from and when it was verified and changed, if it is cached.
+    pub fn stamp(&self, node: &Node) -> Option<Stamp> {
+        match node {
+            Node::Resolved(key, shallow) => self
+                .resolved
+                .get(&(key.clone(), *shallow))
+                .map(|e| e.stamp()),
+            Node::CallSites(file, function) => {
+                self.call_sites.get(&(*file, *function)).map(|e| e.stamp())
+            }
+            Node::CallTargets(name) => self.call_targets.get(name).map(|e| e.stamp()),
+            Node::CallTargetsIn(name, file) => {
+                self.call_targets_in.get(&(*name, *file)).map(|e| e.stamp())
+            }
+        }
+    }
+
+    /// Records that `node` holds at the current revision.
+    pub fn mark_verified(&self, node: &Node) {
+        let now = self.revisions.current;
+        let mark = |verified_at: &AtomicU32| verified_at.fetch_max(now, Ordering::AcqRel);
+        match node {
+            Node::Resolved(key, shallow) => {
+                if let Some(e) = self.resolved.get(&(key.clone(), *shallow)) {
+                    mark(&e.verified_at);
+                }
+            }
+            Node::CallSites(file, function) => {
+                if let Some(e) = self.call_sites.get(&(*file, *function)) {
+                    mark(&e.verified_at);
+                }
+            }
+            Node::CallTargets(name) => {
+                if let Some(e) = self.call_targets.get(name) {
+                    mark(&e.verified_at);
+                }
+            }
+            Node::CallTargetsIn(name, file) => {
+                if let Some(e) = self.call_targets_in.get(&(*name, *file)) {
+                    mark(&e.verified_at);
+                }
+            }
+        }
+    }
+
+    // Values, if they were verified at the current revision (the resolver verifies the others
+    // with `stamp` first).
+
+    /// With the values, the file the result read if that is all it read.
+    pub fn resolved(&self, key: &(Key, bool)) -> Option<(ValueSet, Option<FileId>)> {
+        let entry = self.resolved.get(key)?;
+        let only_file = match *entry.deps {
+            [Dep::File(file)] => Some(file),
+            _ => None,
+        };
+        self.is_current(&entry)
+            .then(|| (entry.value.to_set(), only_file))
+    }
+
+    pub fn call_sites(&self, file: FileId, function: FunctionId) -> Option<Arc<Vec<CallSite>>> {
+        let entry = self.call_sites.get(&(file, function))?;
+        self.is_current(&entry).then(|| entry.value.clone())
+    }
+
+    pub fn call_targets(&self, name: Name) -> Option<Arc<[CallTarget]>> {
+        let entry = self.call_targets.get(&name)?;
+        self.is_current(&entry).then(|| entry.value.clone())
+    }
+
+    pub fn call_targets_in(&self, name: Name, file: FileId) -> Option<Arc<[CallTarget]>> {
+        let entry = self.call_targets_in.get(&(name, file))?;
+        self.is_current(&entry).then(|| entry.value.clone())
+    }
+
+    fn is_current<T>(&self, entry: &Stored<T>) -> bool {
+        entry.verified_at.load(Ordering::Acquire) == self.revisions.current
+    }
+
+    pub fn store_resolved(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
+        store(&self.resolved, key, values.into(), deps, self.revision());
+    }
+
+    pub fn store_call_sites(
+        &self,
+        file: FileId,
+        function: FunctionId,
+        sites: Arc<Vec<CallSite>>,
+        deps: Arc<[Dep]>,
+    ) {
+        store(
+            &self.call_sites,
+            (file, function),
+            sites,
+            deps,
+            self.revision(),
+        );
+    }
+
+    pub fn store_call_targets(&self, name: Name, targets: Arc<[CallTarget]>, deps: Arc<[Dep]>) {
+        store(&self.call_targets, name, targets, deps, self.revision());
+    }
+
+    pub fn store_call_targets_in(
+        &self,
+        name: Name,
+        file: FileId,
+        targets: Arc<[CallTarget]>,
+        deps: Arc<[Dep]>,
+    ) {
+        store(
+            &self.call_targets_in,
+            (name, file),
+            targets,
+            deps,
+            self.revision(),
+        );
+    }
+
+    /// How many results are cached whose direct reads still hold (for tests and statistics).
+    pub fn len(&self) -> usize {
+        let revisions = &self.revisions;
+        let holds = |stamp: Stamp| usize::from(revisions.direct_reads_hold(&stamp));
+        self.resolved
+            .iter()
+            .map(|e| holds(e.stamp()))
+            .sum::<usize>()
+            + self
+                .call_sites
+                .iter()
+                .map(|e| holds(e.stamp()))
+                .sum::<usize>()
+            + self
+                .call_targets
+                .iter()
+                .map(|e| holds(e.stamp()))
+                .sum::<usize>()
+            + self
+                .call_targets_in
+                .iter()
+                .map(|e| holds(e.stamp()))
+                .sum::<usize>()
+    }
+
+    /// How many results are stored, holding or not (for tests).
+    #[cfg(test)]
+    pub fn stored(&self) -> usize {
+        self.resolved.len()
+            + self.call_sites.len()
+            + self.call_targets.len()
+            + self.call_targets_in.len()
+    }
+}
+
+/// Stores a result computed at revision `now`. When it equals the result it replaces, it keeps the
+/// revision that one last changed at (the early cutoff: what read the old result still holds).
+fn store<K, T>(
+    map: &DashMap<K, Stored<T>, FxBuildHasher>,
+    key: K,
+    value: T,
+    deps: Arc<[Dep]>,
+    now: u32,
+) where
+    K: std::hash::Hash + Eq,
+    T: PartialEq,
+{
+    let fresh = |value: T, changed_at: u32| Stored {
+        value,
+        deps,
+        verified_at: AtomicU32::new(now),
+        changed_at,
+    };
+    match map.entry(key) {
+        Slot::Occupied(mut slot) => {
+            let old = slot.get();
+            let changed_at = if old.value == value {
+                old.changed_at
+            } else {
+                now
+            };
+            slot.insert(fresh(value, changed_at));
+        }
+        Slot::Vacant(slot) => {
+            slot.insert(fresh(value, now));
+        }
+    }
+}

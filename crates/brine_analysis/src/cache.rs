@@ -21,7 +21,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::resolve::{CallSite, Key};
 use crate::value::{StoredValues, ValueSet};
-use crate::workspace::{CallTarget, FileId};
+use crate::workspace::{CallTarget, CallTargetParts, FileId};
 
 /// Something a cached result was computed from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -120,7 +120,7 @@ pub(crate) struct ResultCache {
     revisions: Revisions,
     resolved: DashMap<(Key, bool), Stored<StoredValues>, FxBuildHasher>,
     call_sites: DashMap<(FileId, FunctionId), Stored<Arc<Vec<CallSite>>>, FxBuildHasher>,
-    call_targets: DashMap<Name, Stored<Arc<[CallTarget]>>, FxBuildHasher>,
+    call_targets: DashMap<Name, Stored<CallTargetParts>, FxBuildHasher>,
     call_targets_in: DashMap<(Name, FileId), Stored<Arc<[CallTarget]>>, FxBuildHasher>,
 }
 
@@ -230,7 +230,7 @@ impl ResultCache {
         self.is_current(&entry).then(|| entry.value.clone())
     }
 
-    pub fn call_targets(&self, name: Name) -> Option<Arc<[CallTarget]>> {
+    pub fn call_targets(&self, name: Name) -> Option<CallTargetParts> {
         let entry = self.call_targets.get(&name)?;
         self.is_current(&entry).then(|| entry.value.clone())
     }
@@ -264,7 +264,7 @@ impl ResultCache {
         );
     }
 
-    pub fn store_call_targets(&self, name: Name, targets: Arc<[CallTarget]>, deps: Arc<[Dep]>) {
+    pub fn store_call_targets(&self, name: Name, targets: CallTargetParts, deps: Arc<[Dep]>) {
         store(&self.call_targets, name, targets, deps, self.revision());
     }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::cache::{Dep, Node};
 use crate::value::{Value, ValueSet};
-use crate::workspace::{CallTarget, FileId, Workspace};
+use crate::workspace::{CallTarget, CallTargetParts, FileId, Workspace};
 
 /// Dependencies recorded per computation before it collapses to [`Dep::Anything`] (a safety
 /// bound: transformers' largest computations read a few hundred things).
@@ -997,7 +997,7 @@ impl<'w> Resolver<'w> {
             _ => (data.name, None),
         };
         let mut sites = Vec::new();
-        for target in self.call_targets(name).iter() {
+        for target in self.call_targets(name).iter().flat_map(|part| part.iter()) {
             let calls_it = target
                 .callees
                 .iter()
@@ -1018,7 +1018,7 @@ impl<'w> Resolver<'w> {
     /// name from the calls of each file (part of a call-site search, so isolated: always cached).
     /// It reads the index of calls and each file's part, nothing else, so an edit of one file
     /// computes that file's part again and, when the part comes out the same, nothing more.
-    fn call_targets(&mut self, name: Name) -> Arc<[CallTarget]> {
+    fn call_targets(&mut self, name: Name) -> CallTargetParts {
         debug_assert!(self.shallow && self.in_progress.is_empty());
         let node = Node::CallTargets(name);
         let cache = self.workspace.cache();
@@ -1027,40 +1027,32 @@ impl<'w> Resolver<'w> {
                 .then(|| cache.call_targets(name))
                 .flatten()
         });
-        let targets =
-            cached.unwrap_or_else(|| {
-                let mut seen = FxHashSet::default();
-                let files: Vec<FileId> = self
-                    .workspace
-                    .calls_named(&name)
-                    .iter()
-                    .map(|&(file, _)| file)
-                    .filter(|&file| seen.insert(file))
-                    .collect();
-                let mut targets = Vec::new();
-                // Each part is read as a result of its own; a new call of this name anywhere changes
-                // the list of parts. Listed in full: a gathering reads many parts, and a part that
-                // comes out the same must not make the whole stale.
-                let mut deps = vec![Dep::CallsNamed(name)];
-                self.deps.borrow_mut().push(DepFrame::default());
-                for file in files {
-                    targets.extend(self.call_targets_in(name, file).iter().map(|target| {
-                        CallTarget {
-                            file: target.file,
-                            call: target.call,
-                            callees: target.callees.clone(),
-                            bound: target.bound,
-                        }
-                    }));
-                    deps.push(Dep::Result(Node::CallTargetsIn(name, file)));
-                }
-                self.deps.borrow_mut().pop();
-                let targets = Arc::<[CallTarget]>::from(targets);
-                self.workspace
-                    .cache()
-                    .store_call_targets(name, targets.clone(), deps.into());
-                targets
-            });
+        let targets = cached.unwrap_or_else(|| {
+            let mut seen = FxHashSet::default();
+            let files: Vec<FileId> = self
+                .workspace
+                .calls_named(&name)
+                .iter()
+                .map(|&(file, _)| file)
+                .filter(|&file| seen.insert(file))
+                .collect();
+            let mut parts = Vec::with_capacity(files.len());
+            // Each part is read as a result of its own; a new call of this name anywhere changes
+            // the list of parts. Listed in full: a gathering reads many parts, and a part that
+            // comes out the same must not make the whole stale.
+            let mut deps = vec![Dep::CallsNamed(name)];
+            self.deps.borrow_mut().push(DepFrame::default());
+            for file in files {
+                parts.push(self.call_targets_in(name, file));
+                deps.push(Dep::Result(Node::CallTargetsIn(name, file)));
+            }
+            self.deps.borrow_mut().pop();
+            let parts = CallTargetParts::from(parts);
+            self.workspace
+                .cache()
+                .store_call_targets(name, parts.clone(), deps.into());
+            parts
+        });
         self.note(Dep::Result(node));
         targets
     }

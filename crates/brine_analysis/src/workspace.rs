@@ -83,8 +83,12 @@ pub enum FactsChange {
     Changed,
 }
 
+/// The calls of a name in the workspace, one part per file (the parts are cached results of their
+/// own, shared rather than copied).
+pub(crate) type CallTargetParts = Arc<[Arc<[CallTarget]>]>;
+
 /// A call of some name, with the values its callee resolves to (in shallow mode).
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct CallTarget {
     pub file: FileId,
     pub call: CallId,

@@ -8,6 +8,7 @@
 //! - This crate does no I/O: callers hand it text.
 
 mod fields;
+mod kinds;
 mod line_index;
 mod moves;
 mod parse;
@@ -15,6 +16,7 @@ mod source;
 mod text_range;
 
 pub use fields::field;
+pub use kinds::NodeKind;
 pub use line_index::{LineCol, LineIndex};
 pub use moves::Move;
 pub use parse::{ParsedFile, TextEdit};

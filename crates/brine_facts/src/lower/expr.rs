@@ -1,7 +1,7 @@
 //! Expression lowering: names, attributes, calls with their arguments, literals and the few
 //! operators that matter for resolving values (concatenation, choices, containers).
 
-use brine_syntax::{field, Node, TextRange};
+use brine_syntax::{field, Node, NodeKind, TextRange};
 
 use super::{
     code_children, first_code_child, range_of, BindingSite, FunctionLists, Lowerer, MAX_EXPR_DEPTH,
@@ -18,7 +18,7 @@ impl<'a> Lowerer<'a> {
             return self.add_expr(Expr::Unknown, range);
         }
         let depth = depth + 1;
-        let expr = match node.kind() {
+        let expr = match node.kind_name() {
             "identifier" => Expr::Name {
                 name: self.intern(self.node_text(node)),
                 scope,
@@ -54,7 +54,7 @@ impl<'a> Lowerer<'a> {
                 };
             }
             "binary_operator" => {
-                let op = match field(node, "operator").map(|op| op.kind()) {
+                let op = match field(node, "operator").map(|op| op.kind_name()) {
                     Some("+") => BinOp::Add,
                     Some("%") => BinOp::Mod,
                     Some("/") => BinOp::Div,
@@ -154,7 +154,7 @@ impl<'a> Lowerer<'a> {
         let args_start = self.arg_stack.len();
         let mut trailing_comma = false;
         let args_range = match field(node, "arguments") {
-            Some(arguments) if arguments.kind() == "argument_list" => {
+            Some(arguments) if arguments.kind_name() == "argument_list" => {
                 let mut cursor = arguments.walk();
                 let children: Vec<Node> = arguments.children(&mut cursor).collect();
                 for child in &children {
@@ -165,8 +165,8 @@ impl<'a> Lowerer<'a> {
                 trailing_comma = children
                     .iter()
                     .rev()
-                    .find(|child| !matches!(child.kind(), ")" | "comment"))
-                    .is_some_and(|child| child.kind() == ",");
+                    .find(|child| !matches!(child.kind_name(), ")" | "comment"))
+                    .is_some_and(|child| child.kind_name() == ",");
                 range_of(arguments)
             }
             // `f(x for x in y)`: a generator is the only argument.
@@ -199,11 +199,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_argument(&mut self, child: Node, scope: ScopeId, depth: u32) -> Option<Arg> {
-        if !child.is_named() || child.kind() == "comment" {
+        if !child.is_named() || child.kind_name() == "comment" {
             return None;
         }
         let range = range_of(child);
-        let (kind, value) = match child.kind() {
+        let (kind, value) = match child.kind_name() {
             "keyword_argument" => {
                 let name = field(child, "name")?;
                 let name = self.intern(self.node_text(name));
@@ -211,7 +211,7 @@ impl<'a> Lowerer<'a> {
                 (ArgKind::Keyword(name), value)
             }
             "list_splat" | "dictionary_splat" => {
-                let kind = if child.kind() == "list_splat" {
+                let kind = if child.kind_name() == "list_splat" {
                     ArgKind::Star
                 } else {
                     ArgKind::DoubleStar
@@ -233,7 +233,7 @@ impl<'a> Lowerer<'a> {
         let mut is_bytes = false;
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            match child.kind() {
+            match child.kind_name() {
                 "string_start" => {
                     let prefix = self.node_text(child);
                     is_bytes = prefix.contains(['b', 'B']);
@@ -294,7 +294,7 @@ impl<'a> Lowerer<'a> {
         let mut cursor = node.walk();
         let children: Vec<Node> = code_children(node, &mut cursor).collect();
         for child in children {
-            match child.kind() {
+            match child.kind_name() {
                 "pair" => {
                     let key = self.lower_field(child, "key", scope, depth);
                     let value = self.lower_field(child, "value", scope, depth);
@@ -340,7 +340,7 @@ impl<'a> Lowerer<'a> {
         let children: Vec<Node> = code_children(node, &mut cursor).collect();
         let mut element = None;
         for child in children {
-            match child.kind() {
+            match child.kind_name() {
                 "for_in_clause" => {
                     let iterated = self.lower_field(child, "right", inner, depth);
                     if let Some(left) = field(child, "left") {
@@ -364,7 +364,7 @@ impl<'a> Lowerer<'a> {
     fn bind_comprehension_target(&mut self, target: Node, iterated: ExprId, scope: ScopeId) {
         let mut stack = vec![target];
         while let Some(node) = stack.pop() {
-            if node.kind() == "identifier" {
+            if node.kind_name() == "identifier" {
                 let site = BindingSite {
                     offset: node.start_byte() as u32,
                     range: range_of(node),
@@ -425,16 +425,16 @@ impl<'a> Lowerer<'a> {
         let children: Vec<Node> = code_children(parameters, &mut cursor).collect();
         for child in children {
             let annotation = field(child, "type");
-            let (name_node, default, kind) = match child.kind() {
+            let (name_node, default, kind) = match child.kind_name() {
                 "identifier" => (Some(child), None, None),
                 "default_parameter" | "typed_default_parameter" => {
                     (field(child, "name"), field(child, "value"), None)
                 }
                 "typed_parameter" => match first_code_child(child) {
-                    Some(inner) if inner.kind() == "list_splat_pattern" => {
+                    Some(inner) if inner.kind_name() == "list_splat_pattern" => {
                         (first_code_child(inner), None, Some(ParamKind::VarArgs))
                     }
-                    Some(inner) if inner.kind() == "dictionary_splat_pattern" => {
+                    Some(inner) if inner.kind_name() == "dictionary_splat_pattern" => {
                         (first_code_child(inner), None, Some(ParamKind::VarKeywords))
                     }
                     inner => (inner, None, None),

@@ -9,7 +9,7 @@ mod expr;
 mod statements;
 mod verify;
 
-use brine_syntax::{LineIndex, Node, ParsedFile, TextRange};
+use brine_syntax::{LineIndex, Node, NodeKind, ParsedFile, TextRange};
 use rustc_hash::FxHashMap;
 
 use crate::facts::*;
@@ -62,7 +62,7 @@ fn is_comment_at(file: &ParsedFile, offset: usize) -> bool {
     file.tree()
         .root_node()
         .descendant_for_byte_range(offset, offset + 1)
-        .is_some_and(|node| node.kind() == "comment" && node.start_byte() == offset)
+        .is_some_and(|node| node.kind_name() == "comment" && node.start_byte() == offset)
 }
 
 /// Parses and lowers `text` in one step (the tree is dropped).
@@ -287,7 +287,7 @@ fn code_children<'t, 'c>(
     cursor: &'c mut brine_syntax::TreeCursor<'t>,
 ) -> impl Iterator<Item = Node<'t>> + 'c {
     node.named_children(cursor)
-        .filter(|child| child.kind() != "comment")
+        .filter(|child| child.kind_name() != "comment")
 }
 
 /// The first named child of `node` that is not a comment.
@@ -335,7 +335,7 @@ fn code_range(node: Node, text: &str) -> TextRange {
 /// True for statements and blocks, whose first and last leaves start and end where they do (an
 /// `ERROR` node or a string's format specifier can hold text that no child covers).
 fn has_code_edges(node: Node) -> bool {
-    let kind = node.kind();
+    let kind = node.kind_name();
     !node.is_error()
         && !node.has_error()
         && (kind.ends_with("_statement") || kind.ends_with("_definition") || kind == "block")
@@ -354,9 +354,11 @@ fn code_edge(mut node: Node, end: bool) -> u32 {
         let Some(mut child) = edge_child else {
             break;
         };
-        if child.kind() == "comment" {
+        if child.kind_name() == "comment" {
             let mut cursor = node.walk();
-            let mut code = node.children(&mut cursor).filter(|c| c.kind() != "comment");
+            let mut code = node
+                .children(&mut cursor)
+                .filter(|c| c.kind_name() != "comment");
             let code = if end { code.last() } else { code.next() };
             match code {
                 Some(code) => child = code,
@@ -418,7 +420,7 @@ mod tests {
                     code_range(node, &text),
                     walked,
                     "{} at {:?} in {text:?}",
-                    node.kind(),
+                    node.kind_name(),
                     node.byte_range()
                 );
             }

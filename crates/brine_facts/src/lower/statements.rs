@@ -1,7 +1,7 @@
 //! Statement lowering: bindings (imports, assignments, definitions, loop and `with` targets),
 //! scopes for functions and classes, returns, and `global`/`nonlocal` declarations.
 
-use brine_syntax::{field, Node};
+use brine_syntax::{field, Node, NodeKind};
 
 use super::{code_children, code_range, first_code_child, range_of, BindingSite, Lowerer};
 use crate::facts::*;
@@ -62,7 +62,7 @@ impl<'a> Lowerer<'a> {
             scope,
             conditional,
         } = work;
-        if node.kind() != "block" {
+        if node.kind_name() != "block" {
             self.statement_start = node.start_byte() as u32;
         }
         let range = code_range(node, self.text);
@@ -72,7 +72,7 @@ impl<'a> Lowerer<'a> {
             unconditional: !conditional,
         };
         let mut cursor = node.walk();
-        match node.kind() {
+        match node.kind_name() {
             "pass_statement"
             | "break_statement"
             | "continue_statement"
@@ -80,7 +80,7 @@ impl<'a> Lowerer<'a> {
             | "type_alias_statement" => {}
             "expression_statement" => {
                 for child in code_children(node, &mut cursor) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "assignment" => self.lower_assignment(child, scope, site),
                         "augmented_assignment" => self.lower_augmented(child, scope, site),
                         // Docstrings and other bare strings do nothing; keeping them would hold
@@ -98,12 +98,12 @@ impl<'a> Lowerer<'a> {
             "class_definition" => self.lower_class(node, scope, site, stack),
             "decorated_definition" => {
                 let decorators: Vec<ExprId> = code_children(node, &mut cursor)
-                    .filter(|child| child.kind() == "decorator")
+                    .filter(|child| child.kind_name() == "decorator")
                     .filter_map(|decorator| first_code_child(decorator))
                     .map(|expr| self.lower_expr(expr, scope, 0))
                     .collect();
                 if let Some(definition) = field(node, "definition") {
-                    match definition.kind() {
+                    match definition.kind_name() {
                         "function_definition" => {
                             self.lower_function(definition, decorators, scope, site, stack)
                         }
@@ -126,7 +126,7 @@ impl<'a> Lowerer<'a> {
             }
             "with_statement" => {
                 for child in code_children(node, &mut cursor) {
-                    if child.kind() == "with_clause" {
+                    if child.kind_name() == "with_clause" {
                         // The names are bound before the body runs.
                         let clause_site = BindingSite {
                             offset: child.end_byte() as u32,
@@ -149,12 +149,12 @@ impl<'a> Lowerer<'a> {
             }
             "global_statement" | "nonlocal_statement" => {
                 let texts: Vec<&str> = code_children(node, &mut cursor)
-                    .filter(|child| child.kind() == "identifier")
+                    .filter(|child| child.kind_name() == "identifier")
                     .map(|child| self.node_text(child))
                     .collect();
                 let names: Vec<Name> = texts.into_iter().map(|text| self.intern(text)).collect();
                 let declared = &mut self.declarations[scope.index()];
-                if node.kind() == "global_statement" {
+                if node.kind_name() == "global_statement" {
                     declared.globals.extend(names);
                 } else {
                     declared.nonlocals.extend(names);
@@ -167,7 +167,7 @@ impl<'a> Lowerer<'a> {
                     ..site
                 };
                 for child in code_children(node, &mut cursor) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "block" => push_block(stack, child, scope, true),
                         "as_pattern" => {
                             if let Some(value) = first_code_child(child) {
@@ -188,12 +188,12 @@ impl<'a> Lowerer<'a> {
             }
             "if_statement" | "elif_clause" | "while_statement" | "try_statement"
             | "else_clause" | "finally_clause" | "match_statement" | "case_clause" => {
-                if matches!(node.kind(), "if_statement" | "elif_clause") {
+                if matches!(node.kind_name(), "if_statement" | "elif_clause") {
                     self.record_verification(node, scope);
                 }
                 let mut nested = Vec::new();
                 for child in code_children(node, &mut cursor) {
-                    match child.kind() {
+                    match child.kind_name() {
                         "block" => push_block(&mut nested, child, scope, true),
                         "case_pattern" => {}
                         kind if is_statement_kind(kind) => nested.push(Work {
@@ -221,7 +221,7 @@ impl<'a> Lowerer<'a> {
             _ => {
                 let children: Vec<Node<'t>> = code_children(node, &mut cursor).collect();
                 for child in children.into_iter().rev() {
-                    if is_statement_kind(child.kind()) {
+                    if is_statement_kind(child.kind_name()) {
                         stack.push(Work {
                             node: child,
                             scope,
@@ -231,8 +231,8 @@ impl<'a> Lowerer<'a> {
                 }
                 let mut cursor = node.walk();
                 for child in code_children(node, &mut cursor) {
-                    if !is_statement_kind(child.kind()) {
-                        match child.kind() {
+                    if !is_statement_kind(child.kind_name()) {
+                        match child.kind_name() {
                             "assignment" => self.lower_assignment(child, scope, site),
                             _ => {
                                 self.lower_expr(child, scope, 0);
@@ -266,7 +266,7 @@ impl<'a> Lowerer<'a> {
                 targets.push(left);
             }
             match field(current, "right") {
-                Some(right) if right.kind() == "assignment" => current = right,
+                Some(right) if right.kind_name() == "assignment" => current = right,
                 Some(right) => break Some(self.lower_expr(right, scope, 0)),
                 // `x: int` annotates without binding.
                 None => break None,
@@ -292,12 +292,12 @@ impl<'a> Lowerer<'a> {
             let Some(value) = field(item, "value") else {
                 continue;
             };
-            if value.kind() == "as_pattern" {
+            if value.kind_name() == "as_pattern" {
                 let context = value
                     .named_child(0)
                     .map(|expr| self.lower_expr(expr, scope, 0));
                 if let Some(target) = field(value, "alias") {
-                    let target = if target.kind() == "as_pattern_target" {
+                    let target = if target.kind_name() == "as_pattern_target" {
                         first_code_child(target).unwrap_or(target)
                     } else {
                         target
@@ -326,7 +326,7 @@ impl<'a> Lowerer<'a> {
             range: range_of(target),
             ..site
         };
-        match target.kind() {
+        match target.kind_name() {
             "identifier" => {
                 let kind = match source {
                     TargetSource::Value(value) => BindingKind::Value(value),
@@ -358,7 +358,7 @@ impl<'a> Lowerer<'a> {
             }
             "parenthesized_expression" | "list_splat_pattern" | "list_splat" => {
                 if let Some(inner) = first_code_child(target) {
-                    let inner_source = if target.kind() == "parenthesized_expression" {
+                    let inner_source = if target.kind_name() == "parenthesized_expression" {
                         source
                     } else {
                         TargetSource::Unknown
@@ -392,7 +392,7 @@ impl<'a> Lowerer<'a> {
     fn lower_import(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
         let mut cursor = node.walk();
         for child in node.children_by_field_name("name", &mut cursor) {
-            match child.kind() {
+            match child.kind_name() {
                 "dotted_name" => {
                     let path = self.node_text(child);
                     let top = path.split('.').next().unwrap_or(path).trim();
@@ -428,7 +428,7 @@ impl<'a> Lowerer<'a> {
         let Some(module_node) = field(node, "module_name") else {
             return;
         };
-        let (level, module) = if module_node.kind() == "relative_import" {
+        let (level, module) = if module_node.kind_name() == "relative_import" {
             let text = self.node_text(module_node);
             let level = text.chars().take_while(|&c| c == '.').count() as u32;
             (level, dotted(text.trim_start_matches('.')))
@@ -438,7 +438,7 @@ impl<'a> Lowerer<'a> {
         let module = self.intern(&module);
         let mut cursor = node.walk();
         let is_star =
-            code_children(node, &mut cursor).any(|child| child.kind() == "wildcard_import");
+            code_children(node, &mut cursor).any(|child| child.kind_name() == "wildcard_import");
         if is_star {
             if scope == FileFacts::MODULE_SCOPE {
                 self.facts.star_imports.push(ImportTarget {
@@ -451,7 +451,7 @@ impl<'a> Lowerer<'a> {
         }
         let mut cursor = node.walk();
         for child in node.children_by_field_name("name", &mut cursor) {
-            let (name, alias) = match child.kind() {
+            let (name, alias) = match child.kind_name() {
                 "aliased_import" => (field(child, "name"), field(child, "alias")),
                 _ => (Some(child), Some(child)),
             };
@@ -479,7 +479,9 @@ impl<'a> Lowerer<'a> {
     ) {
         let name_node = field(node, "name");
         let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
-        let is_async = node.child(0).is_some_and(|first| first.kind() == "async");
+        let is_async = node
+            .child(0)
+            .is_some_and(|first| first.kind_name() == "async");
         let function = self.new_function(
             name,
             scope,
@@ -512,7 +514,7 @@ impl<'a> Lowerer<'a> {
         if let Some(superclasses) = field(node, "superclasses") {
             let mut cursor = superclasses.walk();
             for base in code_children(superclasses, &mut cursor) {
-                match base.kind() {
+                match base.kind_name() {
                     "keyword_argument" => {}
                     _ => bases.push(self.lower_expr(base, scope, 0)),
                 }
@@ -549,10 +551,10 @@ fn dotted(text: &str) -> String {
 /// A string literal (or concatenation of them) without interpolations: evaluating it has no effect.
 fn is_plain_string(node: Node) -> bool {
     let mut cursor = node.walk();
-    match node.kind() {
+    match node.kind_name() {
         "string" => !node
             .children(&mut cursor)
-            .any(|child| child.kind() == "interpolation"),
+            .any(|child| child.kind_name() == "interpolation"),
         "concatenated_string" => code_children(node, &mut cursor).all(is_plain_string),
         _ => false,
     }

@@ -1,7 +1,7 @@
 //! Recognising digest checks (`hashlib....hexdigest() != EXPECTED`, `hmac.compare_digest`) that make a
 //! value verified, by looking at an `if` or `assert` condition's syntax.
 
-use brine_syntax::{field, Node, TextRange};
+use brine_syntax::{field, Node, NodeKind, TextRange};
 
 use super::{code_children, code_range, first_code_child, Lowerer};
 use crate::facts::*;
@@ -13,7 +13,7 @@ impl<'a> Lowerer<'a> {
     /// Records a verification for an `if` statement whose condition compares a digest, or for an
     /// `assert` of one (`verified_after` is then the statement's end).
     pub(super) fn record_verification(&mut self, statement: Node, scope: ScopeId) {
-        let is_assert = statement.kind() == "assert_statement";
+        let is_assert = statement.kind_name() == "assert_statement";
         let condition = if is_assert {
             first_code_child(statement)
         } else {
@@ -64,7 +64,7 @@ impl<'a> Lowerer<'a> {
             if seen > MAX_CONDITION_NODES {
                 break;
             }
-            if node.kind() == "call" {
+            if node.kind_name() == "call" {
                 let callee = field(node, "function")
                     .map(|f| self.node_text(f))
                     .unwrap_or_default();
@@ -78,7 +78,7 @@ impl<'a> Lowerer<'a> {
                     if let Some(arguments) = field(node, "arguments") {
                         let mut cursor = arguments.walk();
                         for argument in code_children(arguments, &mut cursor) {
-                            if argument.kind() == "identifier" {
+                            if argument.kind_name() == "identifier" {
                                 let name = self.intern(self.node_text(argument));
                                 names.push(name);
                             }
@@ -98,9 +98,10 @@ impl<'a> Lowerer<'a> {
         let last = code_children(block, &mut cursor).last();
         last.is_some_and(|n| {
             matches!(
-                n.kind(),
+                n.kind_name(),
                 "raise_statement" | "return_statement" | "continue_statement" | "break_statement"
-            ) || (n.kind() == "expression_statement" && self.node_text(n).starts_with("sys.exit"))
+            ) || (n.kind_name() == "expression_statement"
+                && self.node_text(n).starts_with("sys.exit"))
         })
     }
 }

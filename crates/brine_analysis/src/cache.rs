@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use brine_facts::{FunctionId, Name};
-use dashmap::mapref::entry::Entry as Slot;
 use dashmap::DashMap;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
@@ -35,6 +34,16 @@ pub(crate) enum Dep {
     /// Too many things to list: recomputed at every revision (its result may still come out the
     /// same, and then what read it holds).
     Anything,
+}
+
+impl Dep {
+    /// The file a list of dependencies names, when it names nothing else.
+    pub fn only_file(deps: &[Dep]) -> Option<FileId> {
+        match deps {
+            [Dep::File(file)] => Some(*file),
+            _ => None,
+        }
+    }
 }
 
 /// A cached result, by name.
@@ -78,6 +87,65 @@ impl<T> Stored<T> {
     }
 }
 
+/// One kind of cached result, by key. Every kind is stored, read, verified and swept the same way.
+#[derive(Debug)]
+struct Table<K: std::hash::Hash + Eq, T>(DashMap<K, Stored<T>, FxBuildHasher>);
+
+impl<K, T> Default for Table<K, T>
+where
+    K: std::hash::Hash + Eq,
+{
+    fn default() -> Self {
+        Table(DashMap::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
+    fn stamp(&self, key: &K) -> Option<Stamp> {
+        self.0.get(key).map(|entry| entry.stamp())
+    }
+
+    fn mark_verified(&self, key: &K, now: u32) {
+        if let Some(entry) = self.0.get(key) {
+            entry.verified_at.fetch_max(now, Ordering::AcqRel);
+        }
+    }
+
+    /// `read` of the entry under `key`, if it was verified at revision `now`.
+    fn current<U>(&self, key: &K, now: u32, read: impl FnOnce(&Stored<T>) -> U) -> Option<U> {
+        let entry = self.0.get(key)?;
+        (entry.verified_at.load(Ordering::Acquire) == now).then(|| read(&entry))
+    }
+
+    /// Stores a result computed at revision `now`. When it equals the result it replaces, it keeps
+    /// the revision that one last changed at (the early cutoff: what read the old result holds).
+    fn store(&self, key: K, value: T, deps: Arc<[Dep]>, now: u32) {
+        let changed_at = match self.0.get(&key) {
+            Some(old) if old.value == value => old.changed_at,
+            _ => now,
+        };
+        let stored = Stored {
+            value,
+            deps,
+            verified_at: AtomicU32::new(now),
+            changed_at,
+        };
+        self.0.insert(key, stored);
+    }
+
+    fn sweep(&mut self, revisions: &Revisions) {
+        self.0
+            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+    }
+
+    fn holding(&self, revisions: &Revisions) -> usize {
+        self.0
+            .iter()
+            .filter(|entry| revisions.direct_reads_hold(&entry.stamp()))
+            .count()
+    }
+}
+
 /// When each direct dependency last changed, in revisions of the workspace (one per change of code).
 #[derive(Debug, Default)]
 struct Revisions {
@@ -118,10 +186,10 @@ pub(crate) const SWEEP_EVERY: u32 = 64;
 #[derive(Debug, Default)]
 pub(crate) struct ResultCache {
     revisions: Revisions,
-    resolved: DashMap<(Key, bool), Stored<StoredValues>, FxBuildHasher>,
-    call_sites: DashMap<(FileId, FunctionId), Stored<Arc<Vec<CallSite>>>, FxBuildHasher>,
-    call_targets: DashMap<Name, Stored<CallTargetParts>, FxBuildHasher>,
-    call_targets_in: DashMap<(Name, FileId), Stored<Arc<[CallTarget]>>, FxBuildHasher>,
+    resolved: Table<(Key, bool), StoredValues>,
+    call_sites: Table<(FileId, FunctionId), Arc<Vec<CallSite>>>,
+    call_targets: Table<Name, CallTargetParts>,
+    call_targets_in: Table<(Name, FileId), Arc<[CallTarget]>>,
 }
 
 impl ResultCache {
@@ -156,57 +224,35 @@ impl ResultCache {
     /// Drops the results whose direct reads changed since they were last verified.
     fn sweep(&mut self) {
         let revisions = &self.revisions;
-        self.resolved
-            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
-        self.call_sites
-            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
-        self.call_targets
-            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
-        self.call_targets_in
-            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+        self.resolved.sweep(revisions);
+        self.call_sites.sweep(revisions);
+        self.call_targets.sweep(revisions);
+        self.call_targets_in.sweep(revisions);
     }
 
     /// What `node` was computed from and when it was verified and changed, if it is cached.
     pub fn stamp(&self, node: &Node) -> Option<Stamp> {
         match node {
-            Node::Resolved(key, shallow) => self
-                .resolved
-                .get(&(key.clone(), *shallow))
-                .map(|e| e.stamp()),
-            Node::CallSites(file, function) => {
-                self.call_sites.get(&(*file, *function)).map(|e| e.stamp())
-            }
-            Node::CallTargets(name) => self.call_targets.get(name).map(|e| e.stamp()),
-            Node::CallTargetsIn(name, file) => {
-                self.call_targets_in.get(&(*name, *file)).map(|e| e.stamp())
-            }
+            Node::Resolved(key, shallow) => self.resolved.stamp(&(key.clone(), *shallow)),
+            Node::CallSites(file, function) => self.call_sites.stamp(&(*file, *function)),
+            Node::CallTargets(name) => self.call_targets.stamp(name),
+            Node::CallTargetsIn(name, file) => self.call_targets_in.stamp(&(*name, *file)),
         }
     }
 
     /// Records that `node` holds at the current revision.
     pub fn mark_verified(&self, node: &Node) {
         let now = self.revisions.current;
-        let mark = |verified_at: &AtomicU32| verified_at.fetch_max(now, Ordering::AcqRel);
         match node {
             Node::Resolved(key, shallow) => {
-                if let Some(e) = self.resolved.get(&(key.clone(), *shallow)) {
-                    mark(&e.verified_at);
-                }
+                self.resolved.mark_verified(&(key.clone(), *shallow), now)
             }
             Node::CallSites(file, function) => {
-                if let Some(e) = self.call_sites.get(&(*file, *function)) {
-                    mark(&e.verified_at);
-                }
+                self.call_sites.mark_verified(&(*file, *function), now)
             }
-            Node::CallTargets(name) => {
-                if let Some(e) = self.call_targets.get(name) {
-                    mark(&e.verified_at);
-                }
-            }
+            Node::CallTargets(name) => self.call_targets.mark_verified(name, now),
             Node::CallTargetsIn(name, file) => {
-                if let Some(e) = self.call_targets_in.get(&(*name, *file)) {
-                    mark(&e.verified_at);
-                }
+                self.call_targets_in.mark_verified(&(*name, *file), now)
             }
         }
     }
@@ -216,139 +262,73 @@ impl ResultCache {
 
     /// With the values, the file the result read if that is all it read.
     pub fn resolved(&self, key: &(Key, bool)) -> Option<(ValueSet, Option<FileId>)> {
-        let entry = self.resolved.get(key)?;
-        let only_file = match *entry.deps {
-            [Dep::File(file)] => Some(file),
-            _ => None,
-        };
-        self.is_current(&entry)
-            .then(|| (entry.value.to_set(), only_file))
+        self.resolved.current(key, self.revision(), |entry| {
+            (entry.value.to_set(), Dep::only_file(&entry.deps))
+        })
     }
 
     pub fn call_sites(&self, file: FileId, function: FunctionId) -> Option<Arc<Vec<CallSite>>> {
-        let entry = self.call_sites.get(&(file, function))?;
-        self.is_current(&entry).then(|| entry.value.clone())
+        let now = self.revision();
+        self.call_sites
+            .current(&(file, function), now, |entry| entry.value.clone())
     }
 
     pub fn call_targets(&self, name: Name) -> Option<CallTargetParts> {
-        let entry = self.call_targets.get(&name)?;
-        self.is_current(&entry).then(|| entry.value.clone())
+        let now = self.revision();
+        self.call_targets
+            .current(&name, now, |entry| entry.value.clone())
     }
 
     pub fn call_targets_in(&self, name: Name, file: FileId) -> Option<Arc<[CallTarget]>> {
-        let entry = self.call_targets_in.get(&(name, file))?;
-        self.is_current(&entry).then(|| entry.value.clone())
-    }
-
-    fn is_current<T>(&self, entry: &Stored<T>) -> bool {
-        entry.verified_at.load(Ordering::Acquire) == self.revisions.current
+        let now = self.revision();
+        self.call_targets_in
+            .current(&(name, file), now, |entry| entry.value.clone())
     }
 
     pub fn store_resolved(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
-        store(&self.resolved, key, values.into(), deps, self.revision());
+        self.resolved
+            .store(key, values.into(), deps, self.revision());
     }
 
     pub fn store_call_sites(
         &self,
-        file: FileId,
-        function: FunctionId,
+        at: (FileId, FunctionId),
         sites: Arc<Vec<CallSite>>,
         deps: Arc<[Dep]>,
     ) {
-        store(
-            &self.call_sites,
-            (file, function),
-            sites,
-            deps,
-            self.revision(),
-        );
+        self.call_sites.store(at, sites, deps, self.revision());
     }
 
     pub fn store_call_targets(&self, name: Name, targets: CallTargetParts, deps: Arc<[Dep]>) {
-        store(&self.call_targets, name, targets, deps, self.revision());
+        self.call_targets
+            .store(name, targets, deps, self.revision());
     }
 
     pub fn store_call_targets_in(
         &self,
-        name: Name,
-        file: FileId,
+        at: (Name, FileId),
         targets: Arc<[CallTarget]>,
         deps: Arc<[Dep]>,
     ) {
-        store(
-            &self.call_targets_in,
-            (name, file),
-            targets,
-            deps,
-            self.revision(),
-        );
+        self.call_targets_in
+            .store(at, targets, deps, self.revision());
     }
 
     /// How many results are cached whose direct reads still hold (for tests and statistics).
     pub fn len(&self) -> usize {
         let revisions = &self.revisions;
-        let holds = |stamp: Stamp| usize::from(revisions.direct_reads_hold(&stamp));
-        self.resolved
-            .iter()
-            .map(|e| holds(e.stamp()))
-            .sum::<usize>()
-            + self
-                .call_sites
-                .iter()
-                .map(|e| holds(e.stamp()))
-                .sum::<usize>()
-            + self
-                .call_targets
-                .iter()
-                .map(|e| holds(e.stamp()))
-                .sum::<usize>()
-            + self
-                .call_targets_in
-                .iter()
-                .map(|e| holds(e.stamp()))
-                .sum::<usize>()
+        self.resolved.holding(revisions)
+            + self.call_sites.holding(revisions)
+            + self.call_targets.holding(revisions)
+            + self.call_targets_in.holding(revisions)
     }
 
     /// How many results are stored, holding or not (for tests).
     #[cfg(test)]
     pub fn stored(&self) -> usize {
-        self.resolved.len()
-            + self.call_sites.len()
-            + self.call_targets.len()
-            + self.call_targets_in.len()
-    }
-}
-
-/// Stores a result computed at revision `now`. When it equals the result it replaces, it keeps the
-/// revision that one last changed at (the early cutoff: what read the old result still holds).
-fn store<K, T>(
-    map: &DashMap<K, Stored<T>, FxBuildHasher>,
-    key: K,
-    value: T,
-    deps: Arc<[Dep]>,
-    now: u32,
-) where
-    K: std::hash::Hash + Eq,
-    T: PartialEq,
-{
-    let fresh = |value: T, changed_at: u32| Stored {
-        value,
-        deps,
-        verified_at: AtomicU32::new(now),
-        changed_at,
-    };
-    match map.entry(key) {
-        Slot::Occupied(mut slot) => {
-            let old = slot.get();
-            let changed_at = if old.value == value {
-                old.changed_at
-            } else {
-                now
-            };
-            slot.insert(fresh(value, changed_at));
-        }
-        Slot::Vacant(slot) => {
-            slot.insert(fresh(value, now));
-        }
+        self.resolved.0.len()
+            + self.call_sites.0.len()
+            + self.call_targets.0.len()
+            + self.call_targets_in.0.len()
     }
 }

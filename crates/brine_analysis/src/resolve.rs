@@ -17,7 +17,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use crate::cache::{Dep, Node};
+use crate::cache::{Dep, Node, ResultCache};
 use crate::value::{Value, ValueSet};
 use crate::workspace::{CallTarget, CallTargetParts, FileId, Workspace};
 
@@ -275,6 +275,13 @@ impl<'w> Resolver<'w> {
         holds
     }
 
+    /// `read` of the cache when it gives the result of `node` at the current revision, verifying
+    /// that result first when it was last verified earlier.
+    fn current<T>(&mut self, node: &Node, read: impl Fn(&ResultCache) -> Option<T>) -> Option<T> {
+        let cache = self.workspace.cache();
+        read(cache).or_else(|| self.holds_now(node).then(|| read(cache)).flatten())
+    }
+
     /// Brings the cached result `node` up to date (verifying it, or computing it again) and returns
     /// the revision its value last changed at; `None` when it cannot be cached now (a cycle).
     fn refreshed(&mut self, node: &Node) -> Option<u32> {
@@ -318,7 +325,12 @@ impl<'w> Resolver<'w> {
             Node::CallSites(file, function) => drop(self.call_sites(file, function)),
             Node::CallTargets(name) => drop(self.isolated(|this| this.call_targets(name))),
             Node::CallTargetsIn(name, file) => {
-                drop(self.isolated(|this| this.call_targets_in(name, file)))
+                let workspace = self.workspace;
+                let calls = workspace
+                    .calls_named_by_file(&name)
+                    .find(|&(with_calls, _)| with_calls == file)
+                    .map_or(&[][..], |(_, calls)| calls);
+                drop(self.isolated(|this| this.call_targets_in(name, file, calls)))
             }
         }
     }
@@ -328,13 +340,7 @@ impl<'w> Resolver<'w> {
         let key = (key, self.shallow);
         if key.0.is_shared() {
             let node = Node::Resolved(key.0.clone(), key.1);
-            let cache = self.workspace.cache();
-            let current = cache.resolved(&key).or_else(|| {
-                self.holds_now(&node)
-                    .then(|| cache.resolved(&key))
-                    .flatten()
-            });
-            if let Some((values, only_file)) = current {
+            if let Some((values, only_file)) = self.current(&node, |cache| cache.resolved(&key)) {
                 self.note_result(node, only_file);
                 return values;
             }
@@ -367,10 +373,7 @@ impl<'w> Resolver<'w> {
         self.in_progress.remove(&key);
         if self.cuts == cuts_before && key.0.is_shared() {
             let node = Node::Resolved(key.0.clone(), key.1);
-            let only_file = match *deps {
-                [Dep::File(file)] => Some(file),
-                _ => None,
-            };
+            let only_file = Dep::only_file(&deps);
             self.workspace
                 .cache()
                 .store_resolved(key, result.clone(), deps);
@@ -969,19 +972,14 @@ impl<'w> Resolver<'w> {
     /// among the call sites cut parts of it short (as they would from any starting point).
     pub fn call_sites(&mut self, file: FileId, function: FunctionId) -> Arc<Vec<CallSite>> {
         let node = Node::CallSites(file, function);
-        let cache = self.workspace.cache();
-        let cached = cache.call_sites(file, function).or_else(|| {
-            self.holds_now(&node)
-                .then(|| cache.call_sites(file, function))
-                .flatten()
-        });
+        let cached = self.current(&node, |cache| cache.call_sites(file, function));
         let sites = cached.unwrap_or_else(|| {
             let (sites, deps) = self.isolated(|this| {
                 this.tracked(|this| Arc::new(this.find_call_sites(file, function)))
             });
             self.workspace
                 .cache()
-                .store_call_sites(file, function, sites.clone(), deps);
+                .store_call_sites((file, function), sites.clone(), deps);
             sites
         });
         self.note(Dep::Result(node));
@@ -1021,29 +1019,17 @@ impl<'w> Resolver<'w> {
     fn call_targets(&mut self, name: Name) -> CallTargetParts {
         debug_assert!(self.shallow && self.in_progress.is_empty());
         let node = Node::CallTargets(name);
-        let cache = self.workspace.cache();
-        let cached = cache.call_targets(name).or_else(|| {
-            self.holds_now(&node)
-                .then(|| cache.call_targets(name))
-                .flatten()
-        });
+        let cached = self.current(&node, |cache| cache.call_targets(name));
         let targets = cached.unwrap_or_else(|| {
-            let mut seen = FxHashSet::default();
-            let files: Vec<FileId> = self
-                .workspace
-                .calls_named(&name)
-                .iter()
-                .map(|&(file, _)| file)
-                .filter(|&file| seen.insert(file))
-                .collect();
-            let mut parts = Vec::with_capacity(files.len());
+            let workspace = self.workspace;
+            let mut parts = Vec::new();
             // Each part is read as a result of its own; a new call of this name anywhere changes
             // the list of parts. Listed in full: a gathering reads many parts, and a part that
             // comes out the same must not make the whole stale.
             let mut deps = vec![Dep::CallsNamed(name)];
             self.deps.borrow_mut().push(DepFrame::default());
-            for file in files {
-                parts.push(self.call_targets_in(name, file));
+            for (file, calls) in workspace.calls_named_by_file(&name) {
+                parts.push(self.call_targets_in(name, file, calls));
                 deps.push(Dep::Result(Node::CallTargetsIn(name, file)));
             }
             self.deps.borrow_mut().pop();
@@ -1058,26 +1044,19 @@ impl<'w> Resolver<'w> {
     }
 
     /// The calls of `name` in one file with what their callees resolve to.
-    fn call_targets_in(&mut self, name: Name, file: FileId) -> Arc<[CallTarget]> {
+    fn call_targets_in(
+        &mut self,
+        name: Name,
+        file: FileId,
+        calls: &[(FileId, CallId)],
+    ) -> Arc<[CallTarget]> {
         let node = Node::CallTargetsIn(name, file);
-        let cache = self.workspace.cache();
-        let cached = cache.call_targets_in(name, file).or_else(|| {
-            self.holds_now(&node)
-                .then(|| cache.call_targets_in(name, file))
-                .flatten()
-        });
+        let cached = self.current(&node, |cache| cache.call_targets_in(name, file));
         let targets = cached.unwrap_or_else(|| {
             let (targets, deps) = self.tracked(|this| {
                 let facts = this.facts(file);
-                let calls: Vec<CallId> = this
-                    .workspace
-                    .calls_named(&name)
-                    .iter()
-                    .filter(|&&(site_file, _)| site_file == file)
-                    .map(|&(_, call)| call)
-                    .collect();
                 let mut targets = Vec::with_capacity(calls.len());
-                for call in calls {
+                for &(_, call) in calls {
                     let callee = facts.call(call).callee;
                     targets.push(CallTarget {
                         file,
@@ -1090,7 +1069,7 @@ impl<'w> Resolver<'w> {
             });
             self.workspace
                 .cache()
-                .store_call_targets_in(name, file, targets.clone(), deps);
+                .store_call_targets_in((name, file), targets.clone(), deps);
             targets
         });
         self.note(Dep::Result(node));

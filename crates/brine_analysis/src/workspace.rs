@@ -61,7 +61,8 @@ pub struct Workspace {
     modules: FxHashMap<String, FileId>,
     /// Directories of the workspace, relative to the root with `/` separators (for local model paths).
     directories: FxHashSet<String>,
-    /// Calls by the last name of their callee, for finding the call sites of a function.
+    /// Calls by the last name of their callee, for finding the call sites of a function. A file's
+    /// calls of a name are next to each other (they are added a file at a time).
     calls_by_name: FxHashMap<Box<str>, Vec<(FileId, CallId)>>,
     /// First components of every module name, to skip workspace lookups for library names quickly.
     top_levels: FxHashSet<String>,
@@ -301,6 +302,16 @@ impl Workspace {
     /// Calls anywhere in the workspace whose callee's last name is `name`.
     pub fn calls_named(&self, name: &str) -> &[(FileId, CallId)] {
         self.calls_by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The calls of `name`, one run per file that has some.
+    pub(crate) fn calls_named_by_file(
+        &self,
+        name: &str,
+    ) -> impl Iterator<Item = (FileId, &[(FileId, CallId)])> {
+        self.calls_named(name)
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|run| (run[0].0, run))
     }
 }
 

@@ -80,6 +80,12 @@ pub type CallSite = (FileId, CallId, bool);
 /// How deep resolution may chain (binding -> import -> module member -> ...) before giving up.
 const MAX_DEPTH: u32 = 40;
 
+/// How deep verification may follow cached results that read cached results before it computes
+/// the result in hand again instead. It bounds the stack: verification nests inside computations
+/// (a result computed again verifies what it reads), so without it a chain of thousands of
+/// re-exports verified thousands of frames deep.
+const MAX_VERIFY_DEPTH: u32 = 64;
+
 /// What the resolver computes and caches: the values of an expression, binding, parameter, return or
 /// module member.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -128,6 +134,12 @@ pub struct Resolver<'w> {
     /// Cached results whose dependencies are being verified, innermost last; meeting one again
     /// (results that read each other) counts as a change.
     verifying: FxHashSet<Node>,
+    /// How many verifications are in progress, nested (bounded by [`MAX_VERIFY_DEPTH`]).
+    verify_depth: u32,
+    /// Cached results found not to hold at this revision. A result that cannot be stored again
+    /// (computing it is cut short) stays stale, and without this every reader verified it again,
+    /// down everything it read: exponential in a chain of re-exports longer than the depth bound.
+    stale: FxHashSet<Node>,
     /// Asked before every computation that misses the cache; `true` unwinds with [`Cancelled`]
     /// (see [`crate::check_file_until`]).
     is_cancelled: &'w (dyn Fn() -> bool + Sync),
@@ -171,6 +183,8 @@ impl<'w> Resolver<'w> {
             cycle_cuts: 0,
             depth_cut: FxHashMap::default(),
             verifying: FxHashSet::default(),
+            verify_depth: 0,
+            stale: FxHashSet::default(),
         }
     }
 
@@ -249,11 +263,16 @@ impl<'w> Resolver<'w> {
         if stamp.verified_at == cache.revision() {
             return true;
         }
-        if stamp
-            .deps
-            .iter()
-            .any(|dep| !cache.unchanged_since(dep, stamp.verified_at))
+        if self.stale.contains(node) {
+            return false;
+        }
+        if self.verify_depth >= MAX_VERIFY_DEPTH
+            || stamp
+                .deps
+                .iter()
+                .any(|dep| !cache.unchanged_since(dep, stamp.verified_at))
         {
+            self.stale.insert(node.clone());
             return false;
         }
         if !self.verifying.insert(node.clone()) {
@@ -261,16 +280,20 @@ impl<'w> Resolver<'w> {
         }
         // What verification computes again is not read by the computation in progress.
         self.deps.borrow_mut().push(DepFrame::default());
+        self.verify_depth += 1;
         let holds = stamp.deps.iter().all(|dep| match dep {
             Dep::Result(read) => self
                 .refreshed(read)
                 .is_some_and(|changed_at| changed_at <= stamp.verified_at),
             _ => true,
         });
+        self.verify_depth -= 1;
         self.deps.borrow_mut().pop();
         self.verifying.remove(node);
         if holds {
             cache.mark_verified(node);
+        } else {
+            self.stale.insert(node.clone());
         }
         holds
     }

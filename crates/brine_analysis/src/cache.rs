@@ -10,6 +10,14 @@
 //! equal keeps the revision it last *changed* at, so what was computed from it still holds. That
 //! early cutoff is what stops an edit inside a method of `modeling_utils.py` from invalidating every
 //! model class of transformers: they read `PreTrainedModel`'s members, which come out the same.
+//!
+//! Verification still visits everything a result read, down to the results that read the edit,
+//! and a check of `modeling_utils.py` reads call targets all over the workspace. So, as salsa does
+//! with durabilities, each result also records whether it is *durable*: whether everything it read,
+//! through the results it read, comes from files never edited since the workspace was built. A file
+//! leaves that set at its first edit, and that edit (or any change in the number of calls of a
+//! name) counts as a change of durable inputs. A durable result verified since the last such change
+//! holds without visiting anything: typing in one file again and again only verifies what read it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -65,6 +73,8 @@ pub(crate) struct Stamp {
     pub deps: Arc<[Dep]>,
     pub verified_at: u32,
     pub changed_at: u32,
+    /// Whether everything it read, through the results it read, comes from files never edited.
+    pub durable: bool,
 }
 
 /// A cache entry: the result, what it was computed from, the last revision at which it was known
@@ -73,17 +83,57 @@ pub(crate) struct Stamp {
 struct Stored<T> {
     value: T,
     deps: Arc<[Dep]>,
-    verified_at: AtomicU32,
+    verified: Verified,
     changed_at: u32,
 }
 
 impl<T> Stored<T> {
     fn stamp(&self) -> Stamp {
+        let (verified_at, durable) = self.verified.load();
         Stamp {
             deps: self.deps.clone(),
-            verified_at: self.verified_at.load(Ordering::Acquire),
+            verified_at,
             changed_at: self.changed_at,
+            durable,
         }
+    }
+}
+
+/// The revision a result was last verified at, and whether it was durable then (set again at each
+/// verification: a result it read may have stopped being durable), in one word. A flag of its own
+/// made every entry 8 bytes larger; revisions stay far below 2^31.
+#[derive(Debug)]
+struct Verified(AtomicU32);
+
+impl Verified {
+    const DURABLE: u32 = 1 << 31;
+
+    fn new(at: u32, durable: bool) -> Self {
+        Verified(AtomicU32::new(Self::word(at, durable)))
+    }
+
+    fn word(at: u32, durable: bool) -> u32 {
+        debug_assert!(at < Self::DURABLE);
+        if durable {
+            at | Self::DURABLE
+        } else {
+            at
+        }
+    }
+
+    fn load(&self) -> (u32, bool) {
+        let word = self.0.load(Ordering::Acquire);
+        (word & !Self::DURABLE, word & Self::DURABLE != 0)
+    }
+
+    /// Records a verification at `now`, unless another thread recorded a later one.
+    fn mark(&self, now: u32, durable: bool) {
+        let word = Self::word(now, durable);
+        let _ = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |old| {
+                (old & !Self::DURABLE <= now).then_some(word)
+            });
     }
 }
 
@@ -105,21 +155,21 @@ impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
         self.0.get(key).map(|entry| entry.stamp())
     }
 
-    fn mark_verified(&self, key: &K, now: u32) {
+    fn mark_verified(&self, key: &K, now: u32, durable: bool) {
         if let Some(entry) = self.0.get(key) {
-            entry.verified_at.fetch_max(now, Ordering::AcqRel);
+            entry.verified.mark(now, durable);
         }
     }
 
     /// `read` of the entry under `key`, if it was verified at revision `now`.
     fn current<U>(&self, key: &K, now: u32, read: impl FnOnce(&Stored<T>) -> U) -> Option<U> {
         let entry = self.0.get(key)?;
-        (entry.verified_at.load(Ordering::Acquire) == now).then(|| read(&entry))
+        (entry.verified.load().0 == now).then(|| read(&entry))
     }
 
     /// Stores a result computed at revision `now`. When it equals the result it replaces, it keeps
     /// the revision that one last changed at (the early cutoff: what read the old result holds).
-    fn store(&self, key: K, value: T, deps: Arc<[Dep]>, now: u32) {
+    fn store(&self, key: K, value: T, deps: Arc<[Dep]>, now: u32, durable: bool) {
         let changed_at = match self.0.get(&key) {
             Some(old) if old.value == value => old.changed_at,
             _ => now,
@@ -127,7 +177,7 @@ impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
         let stored = Stored {
             value,
             deps,
-            verified_at: AtomicU32::new(now),
+            verified: Verified::new(now, durable),
             changed_at,
         };
         self.0.insert(key, stored);
@@ -154,6 +204,11 @@ struct Revisions {
     files: Vec<u32>,
     /// Per callee name, the revision at which some file's number of calls of it last changed.
     calls_named: FxHashMap<Name, u32>,
+    /// Per file, whether it was ever edited (durable results read none of these).
+    edited: Vec<bool>,
+    /// The last revision at which something a durable result may read changed: a file edited
+    /// for the first time, or the number of calls of a name.
+    durable_changed_at: u32,
 }
 
 impl Revisions {
@@ -167,6 +222,16 @@ impl Revisions {
             Dep::Anything => self.current,
         };
         changed_at <= at
+    }
+
+    /// Whether a result that read `dep` directly can be durable, as far as that read goes (a
+    /// result read is judged by its own stamp).
+    fn durable_read(&self, dep: &Dep) -> bool {
+        match dep {
+            Dep::File(file) => !self.edited.get(file.index()).copied().unwrap_or(false),
+            Dep::CallsNamed(_) | Dep::Result(_) => true,
+            Dep::Anything => false,
+        }
     }
 
     /// True when nothing `stamp` read directly changed since it was last verified.
@@ -208,12 +273,41 @@ impl ResultCache {
             revisions.files.resize(file.index() + 1, 0);
         }
         revisions.files[file.index()] = now;
+        if revisions.edited.len() <= file.index() {
+            revisions.edited.resize(file.index() + 1, false);
+        }
+        let first_edit = !std::mem::replace(&mut revisions.edited[file.index()], true);
+        let mut calls_changed = false;
         for name in names {
             revisions.calls_named.insert(name, now);
+            calls_changed = true;
+        }
+        if first_edit || calls_changed {
+            revisions.durable_changed_at = now;
         }
         if now.is_multiple_of(SWEEP_EVERY) {
             self.sweep();
         }
+    }
+
+    /// True when a durable result verified at revision `at` holds now, unvisited: nothing a
+    /// durable result can read changed since.
+    pub fn durable_holds(&self, stamp: &Stamp) -> bool {
+        stamp.durable && stamp.verified_at >= self.revisions.durable_changed_at
+    }
+
+    /// Whether a result that read `dep` directly can be durable, as far as that read goes.
+    pub fn durable_read(&self, dep: &Dep) -> bool {
+        self.revisions.durable_read(dep)
+    }
+
+    /// Whether a result computed from `deps` now is durable: it read no edited file, and every
+    /// result it read is durable.
+    fn durable(&self, deps: &[Dep]) -> bool {
+        deps.iter().all(|dep| match dep {
+            Dep::Result(node) => self.stamp(node).is_some_and(|stamp| stamp.durable),
+            _ => self.revisions.durable_read(dep),
+        })
     }
 
     /// False when a direct dependency changed after revision `at` (results are the resolver's to judge).
@@ -240,19 +334,22 @@ impl ResultCache {
         }
     }
 
-    /// Records that `node` holds at the current revision.
-    pub fn mark_verified(&self, node: &Node) {
+    /// Records that `node` holds at the current revision, and whether it is durable now.
+    pub fn mark_verified(&self, node: &Node, durable: bool) {
         let now = self.revisions.current;
         match node {
             Node::Resolved(key, shallow) => {
-                self.resolved.mark_verified(&(key.clone(), *shallow), now)
+                self.resolved
+                    .mark_verified(&(key.clone(), *shallow), now, durable)
             }
             Node::CallSites(file, function) => {
-                self.call_sites.mark_verified(&(*file, *function), now)
+                self.call_sites
+                    .mark_verified(&(*file, *function), now, durable)
             }
-            Node::CallTargets(name) => self.call_targets.mark_verified(name, now),
+            Node::CallTargets(name) => self.call_targets.mark_verified(name, now, durable),
             Node::CallTargetsIn(name, file) => {
-                self.call_targets_in.mark_verified(&(*name, *file), now)
+                self.call_targets_in
+                    .mark_verified(&(*name, *file), now, durable)
             }
         }
     }
@@ -286,8 +383,9 @@ impl ResultCache {
     }
 
     pub fn store_resolved(&self, key: (Key, bool), values: ValueSet, deps: Arc<[Dep]>) {
+        let durable = self.durable(&deps);
         self.resolved
-            .store(key, values.into(), deps, self.revision());
+            .store(key, values.into(), deps, self.revision(), durable);
     }
 
     pub fn store_call_sites(
@@ -296,12 +394,15 @@ impl ResultCache {
         sites: Arc<Vec<CallSite>>,
         deps: Arc<[Dep]>,
     ) {
-        self.call_sites.store(at, sites, deps, self.revision());
+        let durable = self.durable(&deps);
+        self.call_sites
+            .store(at, sites, deps, self.revision(), durable);
     }
 
     pub fn store_call_targets(&self, name: Name, targets: CallTargetParts, deps: Arc<[Dep]>) {
+        let durable = self.durable(&deps);
         self.call_targets
-            .store(name, targets, deps, self.revision());
+            .store(name, targets, deps, self.revision(), durable);
     }
 
     pub fn store_call_targets_in(
@@ -310,8 +411,9 @@ impl ResultCache {
         targets: Arc<[CallTarget]>,
         deps: Arc<[Dep]>,
     ) {
+        let durable = self.durable(&deps);
         self.call_targets_in
-            .store(at, targets, deps, self.revision());
+            .store(at, targets, deps, self.revision(), durable);
     }
 
     /// How many results are cached whose direct reads still hold (for tests and statistics).

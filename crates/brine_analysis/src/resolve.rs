@@ -140,6 +140,8 @@ pub struct Resolver<'w> {
     /// (computing it is cut short) stays stale, and without this every reader verified it again,
     /// down everything it read: exponential in a chain of re-exports longer than the depth bound.
     stale: FxHashSet<Node>,
+    /// How many cached results this resolver verified by visiting what they read (for tests).
+    pub(crate) deep_verifications: u64,
     /// Asked before every computation that misses the cache; `true` unwinds with [`Cancelled`]
     /// (see [`crate::check_file_until`]).
     is_cancelled: &'w (dyn Fn() -> bool + Sync),
@@ -185,6 +187,7 @@ impl<'w> Resolver<'w> {
             verifying: FxHashSet::default(),
             verify_depth: 0,
             stale: FxHashSet::default(),
+            deep_verifications: 0,
         }
     }
 
@@ -263,6 +266,10 @@ impl<'w> Resolver<'w> {
         if stamp.verified_at == cache.revision() {
             return true;
         }
+        if cache.durable_holds(&stamp) {
+            cache.mark_verified(node, true);
+            return true;
+        }
         if self.stale.contains(node) {
             return false;
         }
@@ -281,17 +288,25 @@ impl<'w> Resolver<'w> {
         // What verification computes again is not read by the computation in progress.
         self.deps.borrow_mut().push(DepFrame::default());
         self.verify_depth += 1;
+        self.deep_verifications += 1;
+        let mut durable = true;
         let holds = stamp.deps.iter().all(|dep| match dep {
             Dep::Result(read) => self
                 .refreshed(read)
-                .is_some_and(|changed_at| changed_at <= stamp.verified_at),
-            _ => true,
+                .is_some_and(|(changed_at, read_durable)| {
+                    durable &= read_durable;
+                    changed_at <= stamp.verified_at
+                }),
+            _ => {
+                durable &= cache.durable_read(dep);
+                true
+            }
         });
         self.verify_depth -= 1;
         self.deps.borrow_mut().pop();
         self.verifying.remove(node);
         if holds {
-            cache.mark_verified(node);
+            cache.mark_verified(node, durable);
         } else {
             self.stale.insert(node.clone());
         }
@@ -306,8 +321,9 @@ impl<'w> Resolver<'w> {
     }
 
     /// Brings the cached result `node` up to date (verifying it, or computing it again) and returns
-    /// the revision its value last changed at; `None` when it cannot be cached now (a cycle).
-    fn refreshed(&mut self, node: &Node) -> Option<u32> {
+    /// the revision its value last changed at and whether it is durable; `None` when it cannot be
+    /// cached now (a cycle).
+    fn refreshed(&mut self, node: &Node) -> Option<(u32, bool)> {
         if self.verifying.contains(node) {
             return None;
         }
@@ -323,7 +339,7 @@ impl<'w> Resolver<'w> {
         cache
             .stamp(node)
             .filter(|stamp| stamp.verified_at == cache.revision())
-            .map(|stamp| stamp.changed_at)
+            .map(|stamp| (stamp.changed_at, stamp.durable))
     }
 
     /// Computes the cached result `node` again (storing it, unless a cycle cuts it short).

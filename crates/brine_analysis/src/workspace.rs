@@ -415,6 +415,81 @@ mod tests {
         assert_eq!(stored(&workspace), workspace.cached_results(), "swept");
     }
 
+    /// Typing in one file again and again: results that never read it (nor anything that read
+    /// it) hold without being visited, and edits of the files they did read still reach them.
+    #[test]
+    fn durable_results_hold_unvisited_while_another_file_is_edited() {
+        let hot = |n: usize| format!("X = {n}\ndef f():\n    return X\n");
+        let unsafe_lib = "SAFE = False\n";
+        let safe_lib = "SAFE = True\n";
+        let mut texts = vec![hot(0), safe_lib.to_owned()];
+        texts.extend((0..10).map(|i| {
+            format!("import torch\nfrom lib import SAFE\ntorch.load(p{i}, weights_only=SAFE)\n")
+        }));
+        let names: Vec<String> = ["hot.py".to_owned(), "lib.py".to_owned()]
+            .into_iter()
+            .chain((0..10).map(|i| format!("user{i}.py")))
+            .collect();
+        let build = |texts: &[String]| {
+            let files = names
+                .iter()
+                .zip(texts)
+                .map(|(name, text)| (name.clone(), Arc::new(brine_facts::lower_text(text))))
+                .collect();
+            Workspace::new(files, [])
+        };
+        let findings = |workspace: &Workspace| -> Vec<usize> {
+            let options = crate::CheckOptions::default();
+            workspace
+                .files()
+                .map(|(id, _)| crate::check_file(workspace, id, &options).len())
+                .collect()
+        };
+        // Evaluates every callee and argument of the users and counts the results verified by visiting.
+        let visits = |workspace: &Workspace| {
+            let mut resolver = crate::resolve::Resolver::new(workspace);
+            for (id, file) in workspace.files().skip(2) {
+                for call in file.facts.call_ids() {
+                    let call = file.facts.call(call);
+                    resolver.eval(id, call.callee);
+                    for arg in file.facts.args(call).iter() {
+                        resolver.eval(id, arg.value);
+                    }
+                }
+            }
+            resolver.deep_verifications
+        };
+        let mut live = build(&texts);
+        // Edits the live workspace, counts the visits of the next evaluation of the users, and
+        // checks that the findings then equal those of a fresh workspace.
+        let mut edit = |live: &mut Workspace, index: usize, text: String| {
+            live.replace_facts(
+                FileId(index as u32),
+                Arc::new(brine_facts::lower_text(&text)),
+            );
+            texts[index] = text;
+            let visited = visits(live);
+            let now = findings(live);
+            assert_eq!(now, findings(&build(&texts)));
+            (visited, now)
+        };
+        findings(&live);
+        let (visited, _) = edit(&mut live, 0, hot(1));
+        assert!(visited > 0, "a first edit changes what may be durable");
+        let (visited, _) = edit(&mut live, 0, hot(2));
+        assert_eq!(visited, 0, "a second edit of the same file does not");
+
+        // The users read lib.py: editing it reaches them, at the first edit and at later ones.
+        let (_, now) = edit(&mut live, 1, unsafe_lib.to_owned());
+        assert_eq!(now[2..], [1; 10]);
+        let (visited, now) = edit(&mut live, 1, safe_lib.to_owned());
+        assert!(visited > 0);
+        assert_eq!(now[2..], [0; 10]);
+        edit(&mut live, 0, hot(3));
+        let (_, now) = edit(&mut live, 1, unsafe_lib.to_owned());
+        assert_eq!(now[2..], [1; 10]);
+    }
+
     #[test]
     fn module_names_follow_packages() {
         let files = [

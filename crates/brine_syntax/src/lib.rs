@@ -15,7 +15,7 @@ mod parse;
 mod source;
 mod text_range;
 
-pub use fields::field;
+pub use fields::{field, Field};
 pub use kinds::NodeKind;
 pub use line_index::{LineCol, LineIndex};
 pub use moves::Move;

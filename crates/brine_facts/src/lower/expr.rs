@@ -1,7 +1,7 @@
 //! Expression lowering: names, attributes, calls with their arguments, literals and the few
 //! operators that matter for resolving values (concatenation, choices, containers).
 
-use brine_syntax::{field, Node, NodeKind, TextRange};
+use brine_syntax::{field, Field, Node, NodeKind, TextRange};
 
 use super::{
     code_children, first_code_child, range_of, BindingSite, FunctionLists, Lowerer, MAX_EXPR_DEPTH,
@@ -24,11 +24,11 @@ impl<'a> Lowerer<'a> {
                 scope,
             },
             "attribute" => {
-                let object = match field(node, "object") {
+                let object = match field(node, Field::Object) {
                     Some(object) => self.lower_expr(object, scope, depth),
                     None => self.add_expr(Expr::Unknown, range),
                 };
-                match field(node, "attribute") {
+                match field(node, Field::Attribute) {
                     Some(attr) => Expr::Attribute {
                         object,
                         attr: self.intern(self.node_text(attr)),
@@ -54,19 +54,19 @@ impl<'a> Lowerer<'a> {
                 };
             }
             "binary_operator" => {
-                let op = match field(node, "operator").map(|op| op.kind_name()) {
+                let op = match field(node, Field::Operator).map(|op| op.kind_name()) {
                     Some("+") => BinOp::Add,
                     Some("%") => BinOp::Mod,
                     Some("/") => BinOp::Div,
                     _ => BinOp::Other,
                 };
-                let left = self.lower_field(node, "left", scope, depth);
-                let right = self.lower_field(node, "right", scope, depth);
+                let left = self.lower_field(node, Field::Left, scope, depth);
+                let right = self.lower_field(node, Field::Right, scope, depth);
                 Expr::BinOp { op, left, right }
             }
             "boolean_operator" => {
-                let left = self.lower_field(node, "left", scope, depth);
-                let right = self.lower_field(node, "right", scope, depth);
+                let left = self.lower_field(node, Field::Left, scope, depth);
+                let right = self.lower_field(node, Field::Right, scope, depth);
                 Expr::Choice(self.expr_list(&[left, right]))
             }
             "conditional_expression" => {
@@ -79,7 +79,7 @@ impl<'a> Lowerer<'a> {
                     _ => Expr::Choice(self.expr_list(&parts)),
                 }
             }
-            "not_operator" => Expr::Not(self.lower_field(node, "argument", scope, depth)),
+            "not_operator" => Expr::Not(self.lower_field(node, Field::Argument, scope, depth)),
             "tuple" | "expression_list" => {
                 let items = self.lower_children(node, scope, depth);
                 Expr::Tuple(self.expr_list(&items))
@@ -90,8 +90,8 @@ impl<'a> Lowerer<'a> {
             }
             "dictionary" => self.lower_dictionary(node, scope, depth),
             "subscript" => {
-                let object = self.lower_field(node, "value", scope, depth);
-                let index = self.lower_field(node, "subscript", scope, depth);
+                let object = self.lower_field(node, Field::Value, scope, depth);
+                let index = self.lower_field(node, Field::Subscript, scope, depth);
                 Expr::Subscript { object, index }
             }
             "await" => match first_code_child(node) {
@@ -103,8 +103,8 @@ impl<'a> Lowerer<'a> {
                 None => Expr::Unknown,
             },
             "named_expression" => {
-                let value = self.lower_field(node, "value", scope, depth);
-                if let Some(name) = field(node, "name") {
+                let value = self.lower_field(node, Field::Value, scope, depth);
+                if let Some(name) = field(node, Field::Name) {
                     let site = BindingSite {
                         offset: node.end_byte() as u32,
                         range: range_of(name),
@@ -130,7 +130,7 @@ impl<'a> Lowerer<'a> {
         self.add_expr(expr, range)
     }
 
-    fn lower_field(&mut self, node: Node, name: &str, scope: ScopeId, depth: u32) -> ExprId {
+    fn lower_field(&mut self, node: Node, name: Field, scope: ScopeId, depth: u32) -> ExprId {
         match field(node, name) {
             Some(child) => self.lower_expr(child, scope, depth),
             None => self.add_expr(Expr::Unknown, range_of(node)),
@@ -147,13 +147,13 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_call(&mut self, node: Node, scope: ScopeId, depth: u32) -> Expr {
-        let callee = self.lower_field(node, "function", scope, depth);
+        let callee = self.lower_field(node, Field::Function, scope, depth);
         let statement_start = self.statement_start;
         // Arguments gather on a stack shared by nested calls (whose arguments are lowered in between)
         // and then move, in one run, to the file's table of arguments.
         let args_start = self.arg_stack.len();
         let mut trailing_comma = false;
-        let args_range = match field(node, "arguments") {
+        let args_range = match field(node, Field::Arguments) {
             Some(arguments) if arguments.kind_name() == "argument_list" => {
                 let mut cursor = arguments.walk();
                 let children: Vec<Node> = arguments.children(&mut cursor).collect();
@@ -205,9 +205,9 @@ impl<'a> Lowerer<'a> {
         let range = range_of(child);
         let (kind, value) = match child.kind_name() {
             "keyword_argument" => {
-                let name = field(child, "name")?;
+                let name = field(child, Field::Name)?;
                 let name = self.intern(self.node_text(name));
-                let value = self.lower_field(child, "value", scope, depth);
+                let value = self.lower_field(child, Field::Value, scope, depth);
                 (ArgKind::Keyword(name), value)
             }
             "list_splat" | "dictionary_splat" => {
@@ -243,7 +243,7 @@ impl<'a> Lowerer<'a> {
                     if !literal.is_empty() {
                         parts.push(FStringPart::Literal(std::mem::take(&mut literal).into()));
                     }
-                    let value = self.lower_field(child, "expression", scope, depth);
+                    let value = self.lower_field(child, Field::Expression, scope, depth);
                     parts.push(FStringPart::Interpolation(value));
                 }
                 _ => {}
@@ -296,8 +296,8 @@ impl<'a> Lowerer<'a> {
         for child in children {
             match child.kind_name() {
                 "pair" => {
-                    let key = self.lower_field(child, "key", scope, depth);
-                    let value = self.lower_field(child, "value", scope, depth);
+                    let key = self.lower_field(child, Field::Key, scope, depth);
+                    let value = self.lower_field(child, Field::Value, scope, depth);
                     entries.push((Some(key), value));
                 }
                 "dictionary_splat" => {
@@ -323,11 +323,11 @@ impl<'a> Lowerer<'a> {
             false,
             TextRange::new(node.start_byte() as u32, node.start_byte() as u32 + 6),
         );
-        if let Some(parameters) = field(node, "parameters") {
+        if let Some(parameters) = field(node, Field::Parameters) {
             self.lower_parameters(parameters, function, scope);
         }
         let body_scope = self.facts.function(function).scope;
-        let body = self.lower_field(node, "body", body_scope, depth);
+        let body = self.lower_field(node, Field::Body, body_scope, depth);
         self.function_lists[function.index()].returns.push(body);
         Expr::Lambda(function)
     }
@@ -342,8 +342,8 @@ impl<'a> Lowerer<'a> {
         for child in children {
             match child.kind_name() {
                 "for_in_clause" => {
-                    let iterated = self.lower_field(child, "right", inner, depth);
-                    if let Some(left) = field(child, "left") {
+                    let iterated = self.lower_field(child, Field::Right, inner, depth);
+                    if let Some(left) = field(child, Field::Left) {
                         self.bind_comprehension_target(left, iterated, inner);
                     }
                 }
@@ -351,8 +351,8 @@ impl<'a> Lowerer<'a> {
                     self.lower_children(child, inner, depth);
                 }
                 "pair" => {
-                    self.lower_field(child, "key", inner, depth);
-                    element = Some(self.lower_field(child, "value", inner, depth));
+                    self.lower_field(child, Field::Key, inner, depth);
+                    element = Some(self.lower_field(child, Field::Value, inner, depth));
                 }
                 _ => element = Some(self.lower_expr(child, inner, depth)),
             }
@@ -424,11 +424,11 @@ impl<'a> Lowerer<'a> {
         let mut cursor = parameters.walk();
         let children: Vec<Node> = code_children(parameters, &mut cursor).collect();
         for child in children {
-            let annotation = field(child, "type");
+            let annotation = field(child, Field::Type);
             let (name_node, default, kind) = match child.kind_name() {
                 "identifier" => (Some(child), None, None),
                 "default_parameter" | "typed_default_parameter" => {
-                    (field(child, "name"), field(child, "value"), None)
+                    (field(child, Field::Name), field(child, Field::Value), None)
                 }
                 "typed_parameter" => match first_code_child(child) {
                     Some(inner) if inner.kind_name() == "list_splat_pattern" => {

@@ -1,7 +1,7 @@
 //! Statement lowering: bindings (imports, assignments, definitions, loop and `with` targets),
 //! scopes for functions and classes, returns, and `global`/`nonlocal` declarations.
 
-use brine_syntax::{field, Node, NodeKind};
+use brine_syntax::{field, Field, Node, NodeKind};
 
 use super::{code_children, code_range, first_code_child, range_of, BindingSite, Lowerer};
 use crate::facts::*;
@@ -102,7 +102,7 @@ impl<'a> Lowerer<'a> {
                     .filter_map(|decorator| first_code_child(decorator))
                     .map(|expr| self.lower_expr(expr, scope, 0))
                     .collect();
-                if let Some(definition) = field(node, "definition") {
+                if let Some(definition) = field(node, Field::Definition) {
                     match definition.kind_name() {
                         "function_definition" => {
                             self.lower_function(definition, decorators, scope, site, stack)
@@ -112,8 +112,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "for_statement" => {
-                let iterated = field(node, "right").map(|right| self.lower_expr(right, scope, 0));
-                if let Some(left) = field(node, "left") {
+                let iterated =
+                    field(node, Field::Right).map(|right| self.lower_expr(right, scope, 0));
+                if let Some(left) = field(node, Field::Left) {
                     let source = iterated.map_or(TargetSource::Unknown, TargetSource::Iteration);
                     let loop_site = BindingSite {
                         unconditional: false,
@@ -135,7 +136,7 @@ impl<'a> Lowerer<'a> {
                         self.lower_with_clause(child, scope, clause_site);
                     }
                 }
-                if let Some(body) = field(node, "body") {
+                if let Some(body) = field(node, Field::Body) {
                     push_block(stack, body, scope, conditional);
                 }
             }
@@ -161,7 +162,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "except_clause" | "except_group_clause" => {
-                let alias = field(node, "alias");
+                let alias = field(node, Field::Alias);
                 let site = BindingSite {
                     offset: node.start_byte() as u32,
                     ..site
@@ -173,7 +174,7 @@ impl<'a> Lowerer<'a> {
                             if let Some(value) = first_code_child(child) {
                                 self.lower_expr(value, scope, 0);
                             }
-                            if let Some(target) = field(child, "alias") {
+                            if let Some(target) = field(child, Field::Alias) {
                                 self.bind_target(target, TargetSource::Unknown, scope, site, 0);
                             }
                         }
@@ -246,14 +247,14 @@ impl<'a> Lowerer<'a> {
 
     /// Pushes the body and `else` of a `for` loop, in source order.
     fn push_bodies<'t>(&mut self, node: Node<'t>, scope: ScopeId, stack: &mut Vec<Work<'t>>) {
-        if let Some(alternative) = field(node, "alternative") {
+        if let Some(alternative) = field(node, Field::Alternative) {
             stack.push(Work {
                 node: alternative,
                 scope,
                 conditional: true,
             });
         }
-        if let Some(body) = field(node, "body") {
+        if let Some(body) = field(node, Field::Body) {
             push_block(stack, body, scope, true);
         }
     }
@@ -262,10 +263,10 @@ impl<'a> Lowerer<'a> {
         let mut targets = Vec::new();
         let mut current = node;
         let value = loop {
-            if let Some(left) = field(current, "left") {
+            if let Some(left) = field(current, Field::Left) {
                 targets.push(left);
             }
-            match field(current, "right") {
+            match field(current, Field::Right) {
                 Some(right) if right.kind_name() == "assignment" => current = right,
                 Some(right) => break Some(self.lower_expr(right, scope, 0)),
                 // `x: int` annotates without binding.
@@ -279,8 +280,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_augmented(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
-        let value = field(node, "right").map(|right| self.lower_expr(right, scope, 0));
-        if let Some(left) = field(node, "left") {
+        let value = field(node, Field::Right).map(|right| self.lower_expr(right, scope, 0));
+        if let Some(left) = field(node, Field::Left) {
             let source = value.map_or(TargetSource::Unknown, TargetSource::Augmented);
             self.bind_target(left, source, scope, site, 0);
         }
@@ -289,14 +290,14 @@ impl<'a> Lowerer<'a> {
     fn lower_with_clause(&mut self, clause: Node, scope: ScopeId, site: BindingSite) {
         let mut cursor = clause.walk();
         for item in code_children(clause, &mut cursor) {
-            let Some(value) = field(item, "value") else {
+            let Some(value) = field(item, Field::Value) else {
                 continue;
             };
             if value.kind_name() == "as_pattern" {
                 let context = value
                     .named_child(0)
                     .map(|expr| self.lower_expr(expr, scope, 0));
-                if let Some(target) = field(value, "alias") {
+                if let Some(target) = field(value, Field::Alias) {
                     let target = if target.kind_name() == "as_pattern_target" {
                         first_code_child(target).unwrap_or(target)
                     } else {
@@ -368,8 +369,8 @@ impl<'a> Lowerer<'a> {
             }
             "attribute" => {
                 let object =
-                    field(target, "object").map(|object| self.lower_expr(object, scope, 0));
-                let attr = field(target, "attribute");
+                    field(target, Field::Object).map(|object| self.lower_expr(object, scope, 0));
+                let attr = field(target, Field::Attribute);
                 if let (Some(object), Some(attr), TargetSource::Value(value)) =
                     (object, attr, source)
                 {
@@ -391,7 +392,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_import(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
         let mut cursor = node.walk();
-        for child in node.children_by_field_name("name", &mut cursor) {
+        for child in node.children_by_field_id(Field::Name.id(), &mut cursor) {
             match child.kind_name() {
                 "dotted_name" => {
                     let path = self.node_text(child);
@@ -405,7 +406,8 @@ impl<'a> Lowerer<'a> {
                     self.bind(scope, top, BindingKind::Import(import), site);
                 }
                 "aliased_import" => {
-                    let (Some(name), Some(alias)) = (field(child, "name"), field(child, "alias"))
+                    let (Some(name), Some(alias)) =
+                        (field(child, Field::Name), field(child, Field::Alias))
                     else {
                         continue;
                     };
@@ -425,7 +427,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_import_from(&mut self, node: Node, scope: ScopeId, site: BindingSite) {
-        let Some(module_node) = field(node, "module_name") else {
+        let Some(module_node) = field(node, Field::ModuleName) else {
             return;
         };
         let (level, module) = if module_node.kind_name() == "relative_import" {
@@ -450,9 +452,9 @@ impl<'a> Lowerer<'a> {
             return;
         }
         let mut cursor = node.walk();
-        for child in node.children_by_field_name("name", &mut cursor) {
+        for child in node.children_by_field_id(Field::Name.id(), &mut cursor) {
             let (name, alias) = match child.kind_name() {
-                "aliased_import" => (field(child, "name"), field(child, "alias")),
+                "aliased_import" => (field(child, Field::Name), field(child, Field::Alias)),
                 _ => (Some(child), Some(child)),
             };
             let (Some(name), Some(alias)) = (name, alias) else {
@@ -477,7 +479,7 @@ impl<'a> Lowerer<'a> {
         site: BindingSite,
         stack: &mut Vec<Work<'t>>,
     ) {
-        let name_node = field(node, "name");
+        let name_node = field(node, Field::Name);
         let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let is_async = node
             .child(0)
@@ -489,13 +491,13 @@ impl<'a> Lowerer<'a> {
             is_async,
             name_node.map_or(range_of(node), range_of),
         );
-        if let Some(parameters) = field(node, "parameters") {
+        if let Some(parameters) = field(node, Field::Parameters) {
             self.lower_parameters(parameters, function, scope);
         }
         if !name.is_empty() {
             self.bind(scope, &name, BindingKind::Function(function), site);
         }
-        if let Some(body) = field(node, "body") {
+        if let Some(body) = field(node, Field::Body) {
             let body_scope = self.facts.function(function).scope;
             push_block(stack, body, body_scope, false);
         }
@@ -508,10 +510,10 @@ impl<'a> Lowerer<'a> {
         site: BindingSite,
         stack: &mut Vec<Work<'t>>,
     ) {
-        let name_node = field(node, "name");
+        let name_node = field(node, Field::Name);
         let name: Name = self.intern(name_node.map_or("", |n| self.node_text(n)));
         let mut bases = Vec::new();
-        if let Some(superclasses) = field(node, "superclasses") {
+        if let Some(superclasses) = field(node, Field::Superclasses) {
             let mut cursor = superclasses.walk();
             for base in code_children(superclasses, &mut cursor) {
                 match base.kind_name() {
@@ -532,7 +534,7 @@ impl<'a> Lowerer<'a> {
         if !name.is_empty() {
             self.bind(scope, &name, BindingKind::Class(class), site);
         }
-        if let Some(body) = field(node, "body") {
+        if let Some(body) = field(node, Field::Body) {
             push_block(stack, body, body_scope, false);
         }
     }

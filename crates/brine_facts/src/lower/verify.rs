@@ -1,7 +1,7 @@
 //! Recognising digest checks (`hashlib....hexdigest() != EXPECTED`, `hmac.compare_digest`) that make a
 //! value verified, by looking at an `if` or `assert` condition's syntax.
 
-use brine_syntax::{field, Node, NodeKind, TextRange};
+use brine_syntax::{field, Field, Node, NodeKind, TextRange};
 
 use super::{code_children, code_range, first_code_child, Lowerer};
 use crate::facts::*;
@@ -17,7 +17,7 @@ impl<'a> Lowerer<'a> {
         let condition = if is_assert {
             first_code_child(statement)
         } else {
-            field(statement, "condition")
+            field(statement, Field::Condition)
         };
         let Some(condition) = condition else { return };
         let (names, negated) = self.digest_subjects(condition);
@@ -28,13 +28,13 @@ impl<'a> Lowerer<'a> {
         let verified = if is_assert || negated {
             // `if digest != EXPECTED: raise` (or `assert digest == EXPECTED`): verified after the check,
             // provided the body cannot fall through.
-            let body = field(statement, "consequence");
+            let body = field(statement, Field::Consequence);
             if !is_assert && !body.is_some_and(|b| self.always_exits(b)) {
                 return;
             }
             TextRange::new(end, u32::MAX)
         } else {
-            match field(statement, "consequence") {
+            match field(statement, Field::Consequence) {
                 Some(body) => code_range(body, self.text),
                 None => return,
             }
@@ -65,7 +65,7 @@ impl<'a> Lowerer<'a> {
                 break;
             }
             if node.kind_name() == "call" {
-                let callee = field(node, "function")
+                let callee = field(node, Field::Function)
                     .map(|f| self.node_text(f))
                     .unwrap_or_default();
                 let hashes = callee.starts_with("hashlib.")
@@ -75,7 +75,7 @@ impl<'a> Lowerer<'a> {
                         "sha256" | "sha512" | "sha1" | "md5" | "blake2b" | "file_digest"
                     );
                 if hashes {
-                    if let Some(arguments) = field(node, "arguments") {
+                    if let Some(arguments) = field(node, Field::Arguments) {
                         let mut cursor = arguments.walk();
                         for argument in code_children(arguments, &mut cursor) {
                             if argument.kind_name() == "identifier" {

@@ -77,6 +77,19 @@ impl DepFrame {
 /// (`obj.method(...)`, `Class(...)` for `__init__`).
 pub type CallSite = (FileId, CallId, bool);
 
+/// Parameters with at least this many call sites gather their values from per-site cached parts
+/// ([`Resolver::site_argument`]); fewer are quicker to evaluate again than to keep. On transformers
+/// the parts of every parameter took 2.4 MB; those of parameters with 32 sites or more (about
+/// 2,500 parts) do not show in the resident memory.
+const MANY_CALL_SITES: usize = 32;
+
+/// The position and keyword a [`Key::Argument`] stands for.
+fn argument_slot(position: u16, keyword: Name) -> (Option<usize>, Option<Name>) {
+    let position = (position != u16::MAX).then_some(usize::from(position));
+    let keyword = (!keyword.is_empty()).then_some(keyword);
+    (position, keyword)
+}
+
 /// How deep resolution may chain (binding -> import -> module member -> ...) before giving up.
 const MAX_DEPTH: u32 = 40;
 
@@ -97,6 +110,9 @@ pub(crate) enum Key {
     Member(FileId, Name),
     /// `class.attr`, on the class itself or on an instance (which adds `self.attr = ...` writes).
     ClassMember(FileId, ClassId, Name, bool),
+    /// What a call passes for a parameter, by position (`u16::MAX`: none) and keyword (the empty
+    /// name: none); see [`Resolver::site_argument`].
+    Argument(FileId, CallId, u16, Name),
 }
 
 impl Key {
@@ -356,6 +372,10 @@ impl<'w> Resolver<'w> {
                     Key::Member(file, name) => drop(self.module_member(file, name)),
                     Key::ClassMember(file, class, name, on_instance) => {
                         drop(self.class_member(file, class, name, on_instance))
+                    }
+                    Key::Argument(file, call, position, keyword) => {
+                        let (position, keyword) = argument_slot(position, keyword);
+                        drop(self.site_argument(file, call, position, keyword))
                     }
                     Key::Expr(..) => {}
                 }
@@ -985,21 +1005,71 @@ impl<'w> Resolver<'w> {
                 };
             }
             let mut values = ValueSet::default();
+            let cache_arguments = sites.len() >= MANY_CALL_SITES;
             for &(site_file, call, implicit_first) in sites.iter() {
                 let position = (index as usize).checked_sub(usize::from(implicit_first));
                 let position = position.filter(|_| kind != ParamKind::KeywordOnly);
-                let keyword = (kind != ParamKind::PositionalOnly).then_some(&*name);
-                match this.call_argument(site_file, call, position, keyword) {
-                    ArgValue::Passed { values: passed, .. } => values.extend(passed),
-                    ArgValue::MaybeInKwargs => values.push(Value::Unknown),
-                    ArgValue::Absent => match default {
-                        Some(default) => values.extend(this.eval(file, default)),
-                        None => values.push(Value::Unknown),
-                    },
+                let keyword = (kind != ParamKind::PositionalOnly).then_some(name);
+                let passed = if cache_arguments {
+                    this.site_argument(site_file, call, position, keyword)
+                } else {
+                    this.argument_values(site_file, call, position, keyword)
+                };
+                if !passed.is_empty() {
+                    values.extend(passed);
+                } else if let Some(default) = default {
+                    values.extend(this.eval(file, default));
+                } else {
+                    values.push(Value::Unknown);
                 }
             }
             values
         })
+    }
+
+    /// The values a call passes for a parameter (`Unknown` when `**kwargs` may carry it), or none
+    /// when it passes nothing. Cached per call site: a parameter's values are then gathered from
+    /// parts that hold while only the function's own file changes, instead of evaluating every
+    /// argument again (a parameter of `modeling_utils.py` with 1,000 call sites took 3 ms).
+    fn site_argument(
+        &mut self,
+        file: FileId,
+        call: CallId,
+        position: Option<usize>,
+        keyword: Option<Name>,
+    ) -> ValueSet {
+        let passed = |this: &mut Self| this.argument_values(file, call, position, keyword);
+        let slot_position = match position {
+            None => u16::MAX,
+            Some(position) => match u16::try_from(position) {
+                Ok(position) if position != u16::MAX => position,
+                _ => return passed(self),
+            },
+        };
+        let slot_keyword = keyword.unwrap_or_else(|| brine_facts::intern(""));
+        let key = Key::Argument(file, call, slot_position, slot_keyword);
+        if self.in_progress.contains(&(key.clone(), self.shallow)) {
+            // A cycle through another function called here: what the call passes is read
+            // directly, as it was before arguments were cached (a cut would read as "not passed").
+            return passed(self);
+        }
+        self.guarded(key, passed)
+    }
+
+    /// What `call_argument` gives, as values: `Unknown` when `**kwargs` may carry the argument,
+    /// none when the call does not pass it.
+    fn argument_values(
+        &mut self,
+        file: FileId,
+        call: CallId,
+        position: Option<usize>,
+        keyword: Option<Name>,
+    ) -> ValueSet {
+        match self.call_argument(file, call, position, keyword.as_deref()) {
+            ArgValue::Passed { values, .. } => values,
+            ArgValue::MaybeInKwargs => ValueSet::unknown(),
+            ArgValue::Absent => ValueSet::default(),
+        }
     }
 
     /// Calls in the workspace that call `function` (directly, as a method, or as a constructor

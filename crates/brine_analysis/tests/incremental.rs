@@ -246,3 +246,65 @@ fn a_long_re_export_chain_stays_fast_across_edits() {
         .recv_timeout(std::time::Duration::from_secs(120))
         .expect("checking the chain did not finish: are stale results verified again per reader?");
 }
+
+/// A parameter with many call sites gathers its values from what each site passes, cached per
+/// site: an edit in the function's own file computes the parameter again from those parts instead
+/// of evaluating every site's argument again, and an edit at one site still reaches it.
+#[test]
+fn a_parameter_with_many_call_sites_is_gathered_from_cached_parts() {
+    use brine_analysis::check_file_until;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const SITES: usize = 40;
+    let lib = "import torch\ndef load(path, weights_only=True):\n    return torch.load(path, weights_only=weights_only)\ndef helper():\n    y = 1\n    return y\n";
+    let site = |i: usize, safe: &str| {
+        format!(
+            "from lib import load\nconfig{i} = {safe}\nload('m{i}.pt', weights_only=config{i})\n"
+        )
+    };
+    let mut texts = vec![lib.to_owned()];
+    texts.extend((0..SITES).map(|i| site(i, "True")));
+    let names: Vec<String> = std::iter::once("lib.py".to_owned())
+        .chain((0..SITES).map(|i| format!("m{i}.py")))
+        .collect();
+    let files = |texts: &[String]| -> Vec<(String, String)> {
+        names.iter().cloned().zip(texts.iter().cloned()).collect()
+    };
+    let build = |texts: &[String]| {
+        let owned = files(texts);
+        let borrowed: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(name, text)| (name.as_str(), text.as_str()))
+            .collect();
+        workspace(&borrowed)
+    };
+    let mut live = build(&texts);
+    let options = CheckOptions::default();
+    let computations = |live: &Workspace| {
+        let asked = AtomicUsize::new(0);
+        let count = || {
+            asked.fetch_add(1, Ordering::Relaxed);
+            false
+        };
+        check_file_until(live, FileId(0), &options, &count).expect("not cancelled");
+        asked.into_inner()
+    };
+    let cold = computations(&live);
+    let warm = computations(&live);
+    assert!(check_file(&live, FileId(0), &options).is_empty());
+
+    // A new local name in `helper`: `weights_only` is computed again from the cached parts.
+    texts[0] = lib.replace("y = 1\n    return y", "yy = 1\n    return yy");
+    live.replace_facts(FileId(0), Arc::new(lower_text(&texts[0])));
+    let after_edit = computations(&live);
+    assert!(
+        after_edit < warm + SITES / 2,
+        "{after_edit} computations after the edit, {warm} warm, {cold} cold"
+    );
+
+    // One site passing `False` reaches the function's finding.
+    texts[7] = site(6, "False");
+    live.replace_facts(FileId(7), Arc::new(lower_text(&texts[7])));
+    let report = codes(&live);
+    assert_eq!(report, codes(&build(&texts)));
+    assert_eq!(report[0].1, ["BRN102:warning"]);
+}

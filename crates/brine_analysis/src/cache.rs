@@ -304,6 +304,12 @@ impl ResultCache {
     /// Whether a result computed from `deps` now is durable: it read no edited file, and every
     /// result it read is durable.
     fn durable(&self, deps: &[Dep]) -> bool {
+        if self.revisions.durable_changed_at == 0 {
+            // Nothing was ever edited: every result that did not read `Anything` is durable
+            // (checked without looking up the results read, which a cold check stores by the
+            // hundred thousand).
+            return !deps.contains(&Dep::Anything);
+        }
         deps.iter().all(|dep| match dep {
             Dep::Result(node) => self.stamp(node).is_some_and(|stamp| stamp.durable),
             _ => self.revisions.durable_read(dep),

@@ -375,7 +375,7 @@ impl<'w> Resolver<'w> {
                     }
                     Key::Argument(file, call, position, keyword) => {
                         let (position, keyword) = argument_slot(position, keyword);
-                        drop(self.site_argument(file, call, position, keyword))
+                        drop(self.site_argument(file, call, position, keyword, true))
                     }
                     Key::Expr(..) => {}
                 }
@@ -1010,11 +1010,8 @@ impl<'w> Resolver<'w> {
                 let position = (index as usize).checked_sub(usize::from(implicit_first));
                 let position = position.filter(|_| kind != ParamKind::KeywordOnly);
                 let keyword = (kind != ParamKind::PositionalOnly).then_some(name);
-                let passed = if cache_arguments {
-                    this.site_argument(site_file, call, position, keyword)
-                } else {
-                    this.argument_values(site_file, call, position, keyword)
-                };
+                let passed =
+                    this.site_argument(site_file, call, position, keyword, cache_arguments);
                 if !passed.is_empty() {
                     values.extend(passed);
                 } else if let Some(default) = default {
@@ -1028,17 +1025,27 @@ impl<'w> Resolver<'w> {
     }
 
     /// The values a call passes for a parameter (`Unknown` when `**kwargs` may carry it), or none
-    /// when it passes nothing. Cached per call site: a parameter's values are then gathered from
-    /// parts that hold while only the function's own file changes, instead of evaluating every
-    /// argument again (a parameter of `modeling_utils.py` with 1,000 call sites took 3 ms).
+    /// when it passes nothing. With `cached`, a result of its own per call site: a parameter's
+    /// values are then gathered from parts that hold while only the function's own file changes,
+    /// instead of evaluating every argument again (a parameter of `modeling_utils.py` with 1,000
+    /// call sites took 3 ms).
     fn site_argument(
         &mut self,
         file: FileId,
         call: CallId,
         position: Option<usize>,
         keyword: Option<Name>,
+        cached: bool,
     ) -> ValueSet {
-        let passed = |this: &mut Self| this.argument_values(file, call, position, keyword);
+        let passed =
+            |this: &mut Self| match this.call_argument(file, call, position, keyword.as_deref()) {
+                ArgValue::Passed { values, .. } => values,
+                ArgValue::MaybeInKwargs => ValueSet::unknown(),
+                ArgValue::Absent => ValueSet::default(),
+            };
+        if !cached {
+            return passed(self);
+        }
         let slot_position = match position {
             None => u16::MAX,
             Some(position) => match u16::try_from(position) {
@@ -1054,22 +1061,6 @@ impl<'w> Resolver<'w> {
             return passed(self);
         }
         self.guarded(key, passed)
-    }
-
-    /// What `call_argument` gives, as values: `Unknown` when `**kwargs` may carry the argument,
-    /// none when the call does not pass it.
-    fn argument_values(
-        &mut self,
-        file: FileId,
-        call: CallId,
-        position: Option<usize>,
-        keyword: Option<Name>,
-    ) -> ValueSet {
-        match self.call_argument(file, call, position, keyword.as_deref()) {
-            ArgValue::Passed { values, .. } => values,
-            ArgValue::MaybeInKwargs => ValueSet::unknown(),
-            ArgValue::Absent => ValueSet::default(),
-        }
     }
 
     /// Calls in the workspace that call `function` (directly, as a method, or as a constructor

@@ -47,6 +47,20 @@ fn edit<'t>(
     report
 }
 
+/// How many computations a check of `file` makes: `check_file_until` asks its callback before each
+/// one that misses the cache.
+fn computations_of_check(workspace: &Workspace, file: FileId) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let asked = AtomicUsize::new(0);
+    let count = || {
+        asked.fetch_add(1, Ordering::Relaxed);
+        false
+    };
+    brine_analysis::check_file_until(workspace, file, &CheckOptions::default(), &count)
+        .expect("not cancelled");
+    asked.into_inner()
+}
+
 #[test]
 fn edits_invalidate_exactly_what_depends_on_them() {
     let mut files = vec![
@@ -152,8 +166,6 @@ fn a_cancelled_check_leaves_nothing_half_done() {
 /// change them reaches every subclass.
 #[test]
 fn an_edit_inside_a_base_class_recomputes_only_what_read_it_directly() {
-    use brine_analysis::check_file_until;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     let base = "import torch\nclass Base:\n    SAFE = False\n    def load(self, path):\n        return torch.load(path, weights_only=self.SAFE)\n    def helper(self):\n        y = 1\n        return y\n";
     let mut model = String::from("from base import Base\n");
     for n in 0..40 {
@@ -163,16 +175,7 @@ fn an_edit_inside_a_base_class_recomputes_only_what_read_it_directly() {
     }
     let mut files = vec![("base.py", base), ("model.py", model.as_str())];
     let mut live = workspace(&files);
-    let options = CheckOptions::default();
-    let computations = |live: &Workspace| {
-        let asked = AtomicUsize::new(0);
-        let count = || {
-            asked.fetch_add(1, Ordering::Relaxed);
-            false
-        };
-        check_file_until(live, FileId(1), &options, &count).expect("not cancelled");
-        asked.into_inner()
-    };
+    let computations = |live: &Workspace| computations_of_check(live, FileId(1));
     // Expressions are computed at every check (they are not cached); the rest is what changes.
     let cold = computations(&live);
     let warm = computations(&live);
@@ -252,8 +255,6 @@ fn a_long_re_export_chain_stays_fast_across_edits() {
 /// of evaluating every site's argument again, and an edit at one site still reaches it.
 #[test]
 fn a_parameter_with_many_call_sites_is_gathered_from_cached_parts() {
-    use brine_analysis::check_file_until;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     const SITES: usize = 40;
     let lib = "import torch\ndef load(path, weights_only=True):\n    return torch.load(path, weights_only=weights_only)\ndef helper():\n    y = 1\n    return y\n";
     let site = |i: usize, safe: &str| {
@@ -279,15 +280,7 @@ fn a_parameter_with_many_call_sites_is_gathered_from_cached_parts() {
     };
     let mut live = build(&texts);
     let options = CheckOptions::default();
-    let computations = |live: &Workspace| {
-        let asked = AtomicUsize::new(0);
-        let count = || {
-            asked.fetch_add(1, Ordering::Relaxed);
-            false
-        };
-        check_file_until(live, FileId(0), &options, &count).expect("not cancelled");
-        asked.into_inner()
-    };
+    let computations = |live: &Workspace| computations_of_check(live, FileId(0));
     let cold = computations(&live);
     let warm = computations(&live);
     assert!(check_file(&live, FileId(0), &options).is_empty());

@@ -184,8 +184,10 @@ impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
     }
 
     fn sweep(&mut self, revisions: &Revisions) {
-        self.0
-            .retain(|_, entry| revisions.direct_reads_hold(&entry.stamp()));
+        self.0.retain(|_, entry| {
+            let stamp = entry.stamp();
+            revisions.direct_reads_hold(&stamp) || revisions.recently_verified(&stamp)
+        });
     }
 
     fn holding(&self, revisions: &Revisions) -> usize {
@@ -234,6 +236,14 @@ impl Revisions {
         }
     }
 
+    /// True when `stamp` was verified within the last [`SWEEP_EVERY`] revisions: it is still in
+    /// use, and when it is computed again, equal, what read it holds (the early cutoff needs the
+    /// old value). Sweeping right after an edit dropped every result of the file being typed in,
+    /// and the next check computed them and everything that read them from scratch.
+    fn recently_verified(&self, stamp: &Stamp) -> bool {
+        stamp.verified_at + SWEEP_EVERY > self.current
+    }
+
     /// True when nothing `stamp` read directly changed since it was last verified.
     fn direct_reads_hold(&self, stamp: &Stamp) -> bool {
         stamp
@@ -243,8 +253,9 @@ impl Revisions {
     }
 }
 
-/// After this many changes of code, results whose direct reads changed are swept from the caches
-/// (they are otherwise only replaced when their key is computed again).
+/// After this many changes of code, results whose direct reads changed and that were not verified
+/// during as many changes are swept from the caches (they are otherwise only replaced when their
+/// key is computed again).
 pub(crate) const SWEEP_EVERY: u32 = 64;
 
 /// The cached results of one workspace, shared by every resolver and thread.
@@ -321,7 +332,8 @@ impl ResultCache {
         self.revisions.unchanged_since(dep, at)
     }
 
-    /// Drops the results whose direct reads changed since they were last verified.
+    /// Drops the results whose direct reads changed since they were last verified, unless they
+    /// were verified recently.
     fn sweep(&mut self) {
         let revisions = &self.revisions;
         self.resolved.sweep(revisions);

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use brine_facts::{FunctionId, Name};
+use dashmap::mapref::entry::Entry as Slot;
 use dashmap::DashMap;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
@@ -170,17 +171,18 @@ impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
     /// Stores a result computed at revision `now`. When it equals the result it replaces, it keeps
     /// the revision that one last changed at (the early cutoff: what read the old result holds).
     fn store(&self, key: K, value: T, deps: Arc<[Dep]>, now: u32, durable: bool) {
-        let changed_at = match self.0.get(&key) {
-            Some(old) if old.value == value => old.changed_at,
+        // One lookup: stores happen at every computation that misses the cache.
+        let slot = self.0.entry(key);
+        let changed_at = match &slot {
+            Slot::Occupied(old) if old.get().value == value => old.get().changed_at,
             _ => now,
         };
-        let stored = Stored {
+        slot.insert(Stored {
             value,
             deps,
             verified: Verified::new(now, durable),
             changed_at,
-        };
-        self.0.insert(key, stored);
+        });
     }
 
     fn sweep(&mut self, revisions: &Revisions) {

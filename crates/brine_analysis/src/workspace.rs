@@ -393,24 +393,27 @@ fn module_name(path: &str, paths: &FxHashSet<&str>) -> (String, bool) {
 mod tests {
     use super::*;
 
+    /// The facts of a module whose `X` is `n`: each `n` is a change of code.
+    fn numbered_module(n: u32) -> Arc<FileFacts> {
+        let text = format!("import pickle\nX = {n}\ndef f(b):\n    return pickle.loads(b)\n");
+        Arc::new(brine_facts::lower_text(&text))
+    }
+
     #[test]
     fn results_that_stopped_holding_are_swept() {
-        let text =
-            |n: usize| format!("import pickle\nX = {n}\ndef f(b):\n    return pickle.loads(b)\n");
-        let facts = |n: usize| Arc::new(brine_facts::lower_text(&text(n)));
-        let mut workspace = Workspace::new(vec![("a.py".into(), facts(0))], []);
+        let mut workspace = Workspace::new(vec![("a.py".into(), numbered_module(0))], []);
         let stored = |workspace: &Workspace| workspace.cache.stored();
         crate::check_file(&workspace, FileId(0), &crate::CheckOptions::default());
         let before = workspace.cached_results();
         assert!(before > 1);
-        workspace.replace_facts(FileId(0), facts(1));
+        workspace.replace_facts(FileId(0), numbered_module(1));
         assert!(
             workspace.cached_results() < before,
             "results that read the file stop holding"
         );
         assert_eq!(stored(&workspace), before, "and stay stored until swept");
-        for n in 2..=crate::cache::SWEEP_EVERY as usize {
-            workspace.replace_facts(FileId(0), facts(n));
+        for n in 2..=crate::cache::SWEEP_EVERY {
+            workspace.replace_facts(FileId(0), numbered_module(n));
         }
         assert_eq!(stored(&workspace), workspace.cached_results(), "swept");
     }
@@ -421,18 +424,15 @@ mod tests {
     /// `modeling_utils.py`).
     #[test]
     fn a_sweep_keeps_the_results_of_the_file_being_typed_in() {
-        let text =
-            |n: u32| format!("import pickle\nX = {n}\ndef f(b):\n    return pickle.loads(b)\n");
-        let facts = |n: u32| Arc::new(brine_facts::lower_text(&text(n)));
-        let mut workspace = Workspace::new(vec![("a.py".into(), facts(0))], []);
+        let mut workspace = Workspace::new(vec![("a.py".into(), numbered_module(0))], []);
         let options = crate::CheckOptions::default();
         crate::check_file(&workspace, FileId(0), &options);
         for n in 1..crate::cache::SWEEP_EVERY {
-            workspace.replace_facts(FileId(0), facts(n));
+            workspace.replace_facts(FileId(0), numbered_module(n));
             crate::check_file(&workspace, FileId(0), &options);
         }
         let before = workspace.cache.stored();
-        workspace.replace_facts(FileId(0), facts(crate::cache::SWEEP_EVERY));
+        workspace.replace_facts(FileId(0), numbered_module(crate::cache::SWEEP_EVERY));
         assert_eq!(workspace.cache.stored(), before);
     }
 

@@ -18,7 +18,7 @@ mod range_table;
 mod suppression;
 
 pub use facts::*;
-pub use lower::{lower, lower_moved, lower_text, MAX_EXPR_DEPTH};
+pub use lower::{lower, lower_moved, lower_reusing, lower_text, StatementChunks, MAX_EXPR_DEPTH};
 pub use names::intern;
 pub use range_table::RangeTable;
 pub use suppression::{CodeFilter, Suppressions};

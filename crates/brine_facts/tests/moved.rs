@@ -1,11 +1,13 @@
 //! `lower_moved` (facts shifted after an edit that only moved code) must equal a fresh `lower` of
 //! the new text, for every edit `ParsedFile` accepts as a move, and edits that change code must not
-//! be accepted. Runs over every Python fixture of the repository; set `BRINE_MOVED_CORPUS` to a
-//! folder (such as the transformers corpus) to run it over more.
+//! be accepted. `lower_reusing` (facts of the statements an edit did not touch copied from the
+//! previous lowering) must equal a fresh `lower` after every edit. Runs over every Python fixture of
+//! the repository; set `BRINE_MOVED_CORPUS` to a folder (such as the transformers corpus) to run it
+//! over more.
 
 use std::path::{Path, PathBuf};
 
-use brine_facts::{lower, lower_moved};
+use brine_facts::{lower, lower_moved, lower_reusing};
 use brine_syntax::{ParsedFile, TextEdit, TextRange};
 
 /// Edits tried at each line: a comment after the code, a blank line, spaces at the end, spaces
@@ -42,8 +44,18 @@ fn edits_for_line(text: &str, line_start: usize, line_end: usize) -> Vec<(TextEd
     edits
 }
 
-fn check_file(path: &Path, text: &str) -> (usize, usize) {
-    let (mut moves, mut changes) = (0, 0);
+/// Edit counts of a run: moves, changes of code, and top-level statements replayed by
+/// `lower_reusing` rather than lowered again.
+#[derive(Default)]
+struct Counts {
+    moves: usize,
+    changes: usize,
+    replayed: usize,
+}
+
+fn check_file(path: &Path, text: &str) -> Counts {
+    let mut counts = Counts::default();
+    let (old_reused, chunks) = lower_reusing(&ParsedFile::parse(text.to_owned()), None);
     let mut line_start = 0;
     // About 60 lines per file keeps big files quick; small fixtures get every line.
     let step = (text.lines().count() / 60).max(1);
@@ -56,6 +68,15 @@ fn check_file(path: &Path, text: &str) -> (usize, usize) {
                 parsed.take_moves();
                 parsed.apply_edit(&edit);
                 let fresh = lower(&parsed);
+                let (reused, new_chunks) = lower_reusing(&parsed, Some((&old_reused, &chunks)));
+                assert_eq!(
+                    format!("{reused:?}"),
+                    format!("{fresh:?}"),
+                    "{}:{}: reusing after {edit:?}",
+                    path.display(),
+                    number + 1
+                );
+                counts.replayed += new_chunks.replayed();
                 match parsed.take_moves() {
                     Some(moved) => {
                         assert!(
@@ -72,15 +93,15 @@ fn check_file(path: &Path, text: &str) -> (usize, usize) {
                             path.display(),
                             number + 1
                         );
-                        moves += 1;
+                        counts.moves += 1;
                     }
-                    None => changes += 1,
+                    None => counts.changes += 1,
                 }
             }
         }
         line_start = line_end + 1;
     }
-    (moves, changes)
+    counts
 }
 
 fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
@@ -97,7 +118,7 @@ fn python_files(root: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn check_tree(root: &Path) -> (usize, usize) {
+fn check_tree(root: &Path) -> Counts {
     let mut files = Vec::new();
     python_files(root, &mut files);
     files.sort();
@@ -106,26 +127,58 @@ fn check_tree(root: &Path) -> (usize, usize) {
         "no Python files under {}",
         root.display()
     );
-    let mut totals = (0, 0);
+    let mut totals = Counts::default();
     for path in files {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let (moves, changes) = check_file(&path, &text);
-        totals.0 += moves;
-        totals.1 += changes;
+        let counts = check_file(&path, &text);
+        totals.moves += counts.moves;
+        totals.changes += counts.changes;
+        totals.replayed += counts.replayed;
+        check_typing_session(&path, &text);
     }
     totals
+}
+
+/// Types a letter at the end of every few lines, one after the other, each lowering reusing the
+/// one before (as an open document does), and compares each with a fresh lowering.
+fn check_typing_session(path: &Path, text: &str) {
+    let mut parsed = ParsedFile::parse(text.to_owned());
+    let mut previous = lower_reusing(&parsed, None);
+    let step = (text.lines().count() / 20).max(1);
+    let line_ends: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
+    // From the last line up, so the earlier offsets stay right.
+    for (number, &end) in line_ends.iter().enumerate().rev().step_by(step) {
+        parsed.apply_edit(&TextEdit {
+            range: TextRange::empty(end as u32),
+            new_text: "q".into(),
+        });
+        let next = lower_reusing(&parsed, Some((&previous.0, &previous.1)));
+        assert_eq!(
+            format!("{:?}", next.0),
+            format!("{:?}", lower(&parsed)),
+            "{}:{}: typing session",
+            path.display(),
+            number + 1
+        );
+        previous = next;
+    }
 }
 
 #[test]
 fn moved_facts_equal_fresh_facts_on_the_fixtures() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
-    let (moves, changes) = check_tree(&root);
-    eprintln!("{moves} moves, {changes} changes");
-    // Both kinds must be exercised, or the test proves nothing.
+    let Counts {
+        moves,
+        changes,
+        replayed,
+    } = check_tree(&root);
+    eprintln!("{moves} moves, {changes} changes, {replayed} statements replayed");
+    // Both kinds must be exercised, and statements reused, or the test proves nothing.
     assert!(moves > 500, "only {moves} moves");
     assert!(changes > 100, "only {changes} changes");
+    assert!(replayed > 5_000, "only {replayed} statements replayed");
 }
 
 #[test]
@@ -133,8 +186,11 @@ fn moved_facts_equal_fresh_facts_on_a_corpus() {
     let Some(root) = std::env::var_os("BRINE_MOVED_CORPUS") else {
         return;
     };
-    let (moves, changes) = check_tree(Path::new(&root));
-    eprintln!("{moves} moves, {changes} changes");
+    let counts = check_tree(Path::new(&root));
+    eprintln!(
+        "{} moves, {} changes, {} statements replayed",
+        counts.moves, counts.changes, counts.replayed
+    );
 }
 
 #[test]
@@ -161,4 +217,28 @@ fn typing_a_comment_character_is_a_move() {
         new_text: "z".into(),
     });
     assert!(parsed.take_moves().is_none());
+}
+
+/// Statements whose facts reach outside their own run of a table, or that the lowering handles
+/// at the end of the file: `global` at module level and in functions, `nonlocal`, lambdas,
+/// decorators, f-strings, displays, digest checks open to the end of the file, repeated
+/// identical statements, syntax errors, and expressions too deep to lower.
+#[test]
+fn reusing_equals_a_fresh_lowering_on_tricky_statements() {
+    let deep = format!("d = {}1{}\n", "(".repeat(300), ")".repeat(300));
+    let text = [
+        "import os, pickle as p\nfrom . import *\nfrom .m import (a, b as c)\n",
+        "global g\ng = 1\n",
+        "def outer(x, /, y=lambda z: z + 1, *args, k: int = 2, **kw):\n    n = 0\n    def inner():\n        nonlocal n\n        global g\n        n = g = x\n    return inner, [q for q in args if q], {'k': k, **kw}, f'{x!r:>{y}}'\n",
+        "@decorate(1)\nclass C(Base, metaclass=M):\n    attr = p.loads\n    def m(self, v):\n        self.v = v\n        return (yield v)\n",
+        "if hashlib.sha256(data).hexdigest() != EXPECTED:\n    raise ValueError\n",
+        "x = 1\nx = 1\n",
+        &deep,
+        "def broken(:\n    return 1\n",
+        "torch.load(path, weights_only=False)\n",
+    ]
+    .concat();
+    let counts = check_file(Path::new("tricky.py"), &text);
+    check_typing_session(Path::new("tricky.py"), &text);
+    assert!(counts.replayed > 100, "only {} replayed", counts.replayed);
 }

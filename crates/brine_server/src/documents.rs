@@ -7,7 +7,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use brine_facts::FileFacts;
+use brine_facts::{FileFacts, StatementChunks};
 use brine_syntax::{LineIndex, ParsedFile, TextEdit};
 use dashmap::DashMap;
 use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
@@ -26,6 +26,11 @@ pub struct Document {
     /// The facts of the last [`Document::facts`]: when the edits since then only moved code (a
     /// keystroke in a comment, a blank line), the next facts are these moved, not lowered again.
     last_facts: Option<Arc<FileFacts>>,
+    /// The last facts lowered from the tree, with the chunks of their top-level statements: a
+    /// lowering copies the facts of the statements whose text is unchanged from them
+    /// ([`brine_facts::lower_reusing`]). Facts moved since are no base for that: their
+    /// statements' texts are not the ones the chunks remember.
+    last_lowered: Option<(Arc<FileFacts>, StatementChunks)>,
 }
 
 /// Why a change notification was not applied.
@@ -43,6 +48,7 @@ impl Document {
             parsed: ParsedFile::parse(text),
             lines,
             last_facts: None,
+            last_lowered: None,
         }
     }
 
@@ -85,19 +91,32 @@ impl Document {
     }
 
     /// The facts of the current text: the previous facts moved when every edit since only moved
-    /// code, otherwise the tree lowered again. A panic in lowering is caught and reported; the
-    /// file then counts as empty until its next change.
+    /// code, otherwise the tree lowered again, reusing the facts of the top-level statements the
+    /// edits did not touch. A panic in lowering is caught and reported; the file then counts as
+    /// empty until its next change, and its next lowering starts from scratch.
     pub fn facts(&mut self) -> Result<Arc<FileFacts>, String> {
         let moves = self.parsed.take_moves();
         let previous = self.last_facts.take();
+        let last_lowered = self.last_lowered.take();
         let parsed = &self.parsed;
-        let facts = catch_unwind(AssertUnwindSafe(|| match (previous, moves) {
-            (Some(old), Some(moves)) => brine_facts::lower_moved(&old, parsed, &moves),
-            _ => brine_facts::lower(parsed),
+        let lowered = catch_unwind(AssertUnwindSafe(|| match (previous, moves) {
+            (Some(old), Some(moves)) => (
+                Arc::new(brine_facts::lower_moved(&old, parsed, &moves)),
+                last_lowered,
+            ),
+            _ => {
+                let base = last_lowered
+                    .as_ref()
+                    .map(|(facts, chunks)| (&**facts, chunks));
+                let (facts, chunks) = brine_facts::lower_reusing(parsed, base);
+                let facts = Arc::new(facts);
+                (facts.clone(), Some((facts, chunks)))
+            }
         }))
-        .map(Arc::new)
         .map_err(|payload| crate::panic_message(payload.as_ref()))?;
+        let (facts, last_lowered) = lowered;
         self.last_facts = Some(facts.clone());
+        self.last_lowered = last_lowered;
         Ok(facts)
     }
 }

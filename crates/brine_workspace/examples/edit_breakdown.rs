@@ -77,6 +77,8 @@ fn main() {
     let mut parsed = ParsedFile::parse(text);
     parsed.take_moves();
     let mut facts = ws.file(id).facts.clone();
+    // The last facts lowered from the tree and their statement chunks, as an open document keeps.
+    let mut lowered = brine_facts::lower_reusing(&parsed, None);
     let edit_rounds: usize = std::env::var("EDIT_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -97,10 +99,14 @@ fn main() {
         };
         parsed.apply_edit(&edit);
         let t1 = Instant::now();
-        // As the server does: facts moved when the edit only moved code, lowered otherwise.
+        // As the server does: facts moved when the edit only moved code, lowered otherwise
+        // (copying the facts of the top-level statements the edit did not touch).
         facts = Arc::new(match parsed.take_moves() {
             Some(moves) => brine_facts::lower_moved(&facts, &parsed, &moves),
-            None => brine_facts::lower(&parsed),
+            None => {
+                lowered = brine_facts::lower_reusing(&parsed, Some((&lowered.0, &lowered.1)));
+                lowered.0.clone()
+            }
         });
         let t2 = Instant::now();
         ws.replace_facts(id, facts.clone());

@@ -6,8 +6,12 @@
 //! statements and calls rather than skipped, so a syntax error costs as little analysis as possible.
 
 mod expr;
+mod reuse;
 mod statements;
 mod verify;
+
+use reuse::Reuse;
+pub use reuse::StatementChunks;
 
 use brine_syntax::{LineIndex, Node, NodeKind, ParsedFile, TextRange};
 use rustc_hash::FxHashMap;
@@ -20,30 +24,21 @@ pub const MAX_EXPR_DEPTH: u32 = 200;
 
 /// Lowers a parsed file to facts.
 pub fn lower(file: &ParsedFile) -> FileFacts {
-    let text = file.text();
-    let mut lowerer = Lowerer {
-        text,
-        facts: FileFacts {
-            line_index: LineIndex::new(text),
-            suppressions: Suppressions::scan(text, |offset| is_comment_at(file, offset)),
-            has_syntax_errors: file.has_errors(),
-            ..FileFacts::default()
-        },
-        statement_start: 0,
-        names: Default::default(),
-        scope_names: Vec::new(),
-        declarations: Vec::new(),
-        function_lists: Vec::new(),
-        arg_stack: Vec::new(),
-    };
-    let module = lowerer.new_scope(ScopeKind::Module, None);
-    lowerer.lower_module(file.tree().root_node(), module);
-    lowerer.relocate_declared_bindings();
-    lowerer.store_scope_names();
-    lowerer.store_declarations();
-    lowerer.store_function_lists();
-    lowerer.facts.shrink_to_fit();
-    lowerer.facts
+    let mut reuse = Reuse::new(None, false);
+    Lowerer::new(file).lower_file(file, &mut reuse)
+}
+
+/// Lowers a parsed file to facts like [`lower`], and also returns the chunks of its top-level
+/// statements, with which the next lowering of the file can copy the facts of the statements an
+/// edit did not touch (see `reuse.rs`). `previous` is the last lowering of the file and its
+/// chunks, if any. The result is equal to [`lower`]'s.
+pub fn lower_reusing(
+    file: &ParsedFile,
+    previous: Option<(&FileFacts, &StatementChunks)>,
+) -> (FileFacts, StatementChunks) {
+    let mut reuse = Reuse::new(previous, true);
+    let facts = Lowerer::new(file).lower_file(file, &mut reuse);
+    (facts, reuse.into_chunks())
 }
 
 /// The facts of `file` after `moves` (edits that only moved code, from
@@ -88,6 +83,9 @@ struct Lowerer<'a> {
     function_lists: Vec<FunctionLists>,
     /// Arguments of the calls being lowered (see `lower_call`).
     arg_stack: Vec<Arg>,
+    /// Bindings that `relocate_declared_bindings` made conditional, in increasing order: a
+    /// statement replayed from these facts gets its own flags back (see `reuse.rs`).
+    made_conditional: Vec<BindingId>,
 }
 
 #[derive(Default)]
@@ -104,6 +102,47 @@ struct FunctionLists {
 }
 
 impl<'a> Lowerer<'a> {
+    fn new(file: &'a ParsedFile) -> Self {
+        let text = file.text();
+        Lowerer {
+            text,
+            facts: FileFacts {
+                line_index: LineIndex::new(text),
+                suppressions: Suppressions::scan(text, |offset| is_comment_at(file, offset)),
+                has_syntax_errors: file.has_errors(),
+                ..FileFacts::default()
+            },
+            statement_start: 0,
+            names: Default::default(),
+            scope_names: Vec::new(),
+            declarations: Vec::new(),
+            function_lists: Vec::new(),
+            arg_stack: Vec::new(),
+            made_conditional: Vec::new(),
+        }
+    }
+
+    /// Lowers every top-level statement (or replays it, see `reuse.rs`), then stores what is
+    /// kept per scope and per function in the file's tables.
+    fn lower_file(mut self, file: &ParsedFile, reuse: &mut Reuse) -> FileFacts {
+        let module = self.new_scope(ScopeKind::Module, None);
+        debug_assert_eq!(module, FileFacts::MODULE_SCOPE);
+        let root = file.tree().root_node();
+        let mut cursor = root.walk();
+        let statements: Vec<Node> = code_children(root, &mut cursor).collect();
+        for statement in statements {
+            self.lower_top_level(statement, reuse);
+        }
+        self.relocate_declared_bindings();
+        self.made_conditional.sort_unstable();
+        reuse.keep_made_conditional(std::mem::take(&mut self.made_conditional));
+        self.store_scope_names();
+        self.store_declarations();
+        self.store_function_lists();
+        self.facts.shrink_to_fit();
+        self.facts
+    }
+
     /// The [`Name`] of `text` (see [`crate::intern`]); names repeat, so the file's own map answers
     /// most lookups without taking the shared table's lock.
     fn intern(&mut self, text: &str) -> Name {
@@ -245,7 +284,10 @@ impl<'a> Lowerer<'a> {
                 let Some(target) = target else { continue };
                 for &binding in &moved {
                     // Another scope rebinds the name at a time we cannot know.
-                    self.facts.bindings[binding.index()].unconditional = false;
+                    let binding_data = &mut self.facts.bindings[binding.index()];
+                    if std::mem::replace(&mut binding_data.unconditional, false) {
+                        self.made_conditional.push(binding);
+                    }
                 }
                 let names = &mut self.scope_names[target.index()];
                 let list = names.entry(name).or_default();

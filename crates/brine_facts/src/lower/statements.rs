@@ -48,9 +48,13 @@ fn is_statement_kind(kind: &str) -> bool {
 }
 
 impl<'a> Lowerer<'a> {
-    pub(super) fn lower_module(&mut self, root: Node, module: ScopeId) {
-        let mut stack = Vec::new();
-        push_block(&mut stack, root, module, false);
+    /// Lowers one top-level statement of the module and everything nested in it.
+    pub(super) fn lower_statement_tree(&mut self, statement: Node) {
+        let mut stack = vec![Work {
+            node: statement,
+            scope: FileFacts::MODULE_SCOPE,
+            conditional: false,
+        }];
         while let Some(work) = stack.pop() {
             self.lower_statement(work, &mut stack);
         }

@@ -1,0 +1,514 @@
+//! Lowering a file again after an edit, reusing the facts of the top-level statements whose text
+//! did not change.
+//!
+//! Lowering walks every node of the tree: about 7 ms for transformers' `modeling_utils.py`, more
+//! than an editor keystroke's whole budget. A keystroke changes one top-level statement (a
+//! function, a class, an import); every other one lowers to the facts it had before, with its ids
+//! and positions shifted. Two properties of the lowering make those facts cheap to copy:
+//! - it lowers the top-level statements one after the other and pushes onto each table of the file
+//!   in order, so one statement's facts are one run of each table (its *chunk*), between two
+//!   [`Checkpoint`]s;
+//! - a top-level statement's facts refer only to its own chunk and to the module scope: its
+//!   scopes, bindings, expressions and calls are its own, and names are resolved later, by name.
+//!
+//! So a statement whose text is the one of an earlier chunk, and which has no syntax error (error
+//! recovery may depend on the context), is *replayed*: its chunk is copied through the lowerer
+//! with every id rebased onto the current table lengths and every position moved by the distance
+//! the statement moved. The lowerer's end-of-file steps (sorting each scope's names, storing
+//! parameters and declarations, moving `global` bindings) then run as for a full lowering, so the
+//! result is equal to [`lower`](super::lower) of the new text; `tests/reused.rs` checks that on
+//! edits of every fixture.
+
+use std::hash::{Hash, Hasher};
+
+use brine_syntax::{Node, TextRange};
+use rustc_hash::FxHashMap;
+
+use super::{Declarations, FunctionLists, Lowerer};
+use crate::facts::*;
+
+/// The length of each of the lowerer's tables at one point of the lowering (see the module doc).
+#[derive(Clone, Copy, Debug, Default)]
+struct Checkpoint {
+    scopes: u32,
+    bindings: u32,
+    exprs: u32,
+    expr_lists: u32,
+    dict_entries: u32,
+    fstring_parts: u32,
+    string_data: u32,
+    calls: u32,
+    call_args: u32,
+    functions: u32,
+    classes: u32,
+    attribute_writes: u32,
+    verifications: u32,
+    imports: u32,
+    star_imports: u32,
+    /// Names declared `global` and `nonlocal` at module level (by `global x` among the module's
+    /// statements): the only lowerer state of the module scope that statements add to.
+    module_globals: u32,
+    module_nonlocals: u32,
+}
+
+/// One top-level statement's facts: where its text was, and its run of each table.
+#[derive(Clone, Debug)]
+struct Chunk {
+    text: TextKey,
+    /// Where the statement started in the text its facts were lowered from.
+    start: u32,
+    /// False when the statement has a syntax error: it is always lowered again.
+    reusable: bool,
+    /// True when some expression of the statement was too deep and cut ([`FileFacts::depth_limited`]).
+    depth_limited: bool,
+    from: Checkpoint,
+    to: Checkpoint,
+}
+
+/// A statement's text, by length and hash: equal keys mean equal texts (a 64-bit SipHash makes a
+/// chance collision negligible; the cost of one would be stale facts in an editor until the file
+/// is lowered from scratch, never in `brine check`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct TextKey {
+    len: u32,
+    hash: u64,
+}
+
+impl TextKey {
+    fn of(text: &str) -> TextKey {
+        let mut hasher = std::hash::DefaultHasher::new();
+        text.hash(&mut hasher);
+        TextKey {
+            len: text.len() as u32,
+            hash: hasher.finish(),
+        }
+    }
+}
+
+/// What [`lower_reusing`](super::lower_reusing) needs of a file's previous lowering besides its
+/// facts: the chunk of each top-level statement. Kept for open documents only (about 150 bytes
+/// per top-level statement).
+#[derive(Clone, Debug, Default)]
+pub struct StatementChunks {
+    chunks: Vec<Chunk>,
+    /// The bindings that moving `global` and `nonlocal` bindings made conditional, sorted: a flag
+    /// that depends on another statement, so a replayed binding gets its own flag back first.
+    made_conditional: Vec<BindingId>,
+    replayed: usize,
+}
+
+impl StatementChunks {
+    /// The number of top-level statements.
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// How many top-level statements the lowering that made these chunks copied from the previous
+    /// lowering instead of lowering them from the tree (a figure for tests and benchmarks).
+    pub fn replayed(&self) -> usize {
+        self.replayed
+    }
+}
+
+/// The reuse state of one lowering: the previous facts and their chunks by text, and the chunks
+/// being recorded for the next lowering.
+pub(super) struct Reuse<'p> {
+    previous: Option<Previous<'p>>,
+    /// False for a plain [`lower`](super::lower): no chunk is kept, and no text hashed.
+    record: bool,
+    recorded: Vec<Chunk>,
+    made_conditional: Vec<BindingId>,
+    replayed: usize,
+}
+
+/// The previous lowering: its facts, its reusable chunks by text, and its conditional bindings.
+struct Previous<'p> {
+    facts: &'p FileFacts,
+    by_text: FxHashMap<TextKey, &'p Chunk>,
+    made_conditional: &'p [BindingId],
+}
+
+impl<'p> Reuse<'p> {
+    pub(super) fn new(
+        previous: Option<(&'p FileFacts, &'p StatementChunks)>,
+        record: bool,
+    ) -> Self {
+        let previous = previous.map(|(facts, chunks)| Previous {
+            facts,
+            by_text: (chunks.chunks.iter())
+                .filter(|chunk| chunk.reusable)
+                .map(|chunk| (chunk.text, chunk))
+                .collect(),
+            made_conditional: &chunks.made_conditional,
+        });
+        Reuse {
+            previous,
+            record,
+            recorded: Vec::new(),
+            made_conditional: Vec::new(),
+            replayed: 0,
+        }
+    }
+
+    pub(super) fn keep_made_conditional(&mut self, bindings: Vec<BindingId>) {
+        self.made_conditional = bindings;
+    }
+
+    pub(super) fn into_chunks(self) -> StatementChunks {
+        StatementChunks {
+            chunks: self.recorded,
+            made_conditional: self.made_conditional,
+            replayed: self.replayed,
+        }
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// Lowers one top-level statement, or replays its facts from the previous lowering when its
+    /// text is the text of a reusable chunk there; records its chunk either way.
+    pub(super) fn lower_top_level(&mut self, statement: Node, reuse: &mut Reuse) {
+        if !reuse.record {
+            return self.lower_statement_tree(statement);
+        }
+        let text = TextKey::of(self.node_text(statement));
+        let start = statement.start_byte() as u32;
+        let reusable = !statement.is_error() && !statement.has_error();
+        let from = self.checkpoint();
+        let limited_before = std::mem::replace(&mut self.facts.depth_limited, false);
+        let old = (reuse.previous.as_ref())
+            .filter(|_| reusable)
+            .and_then(|previous| Some((previous, *previous.by_text.get(&text)?)));
+        match old {
+            Some((previous, chunk)) => {
+                self.replay(previous, chunk, start);
+                reuse.replayed += 1;
+            }
+            None => self.lower_statement_tree(statement),
+        }
+        let depth_limited = self.facts.depth_limited;
+        self.facts.depth_limited |= limited_before;
+        reuse.recorded.push(Chunk {
+            text,
+            start,
+            reusable,
+            depth_limited,
+            from,
+            to: self.checkpoint(),
+        });
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        let facts = &self.facts;
+        let module = &self.declarations[FileFacts::MODULE_SCOPE.index()];
+        let len = |n: usize| n as u32;
+        Checkpoint {
+            scopes: len(facts.scopes.len()),
+            bindings: len(facts.bindings.len()),
+            exprs: len(facts.exprs.len()),
+            expr_lists: len(facts.expr_lists.len()),
+            dict_entries: len(facts.dict_entries.len()),
+            fstring_parts: len(facts.fstring_parts.len()),
+            string_data: len(facts.string_data.len()),
+            calls: len(facts.calls.len()),
+            call_args: len(facts.call_args.len()),
+            functions: len(facts.functions.len()),
+            classes: len(facts.classes.len()),
+            attribute_writes: len(facts.attribute_writes.len()),
+            verifications: len(facts.verifications.len()),
+            imports: len(facts.imports.len()),
+            star_imports: len(facts.star_imports.len()),
+            module_globals: len(module.globals.len()),
+            module_nonlocals: len(module.nonlocals.len()),
+        }
+    }
+
+    /// Copies `chunk` of `old` (the previous facts, finished) into the lowerer as if the statement
+    /// now at `start` had been lowered: ids rebased, positions moved, and the lowerer's per-scope
+    /// and per-function state (names, declarations, parameters, returns) rebuilt.
+    fn replay(&mut self, previous: &Previous, chunk: &Chunk, start: u32) {
+        let old = previous.facts;
+        let to = &self.checkpoint();
+        let (from, old_end) = (&chunk.from, &chunk.to);
+        let ids = Rebase { old: from, new: to };
+        let shift = i64::from(start) - i64::from(chunk.start);
+        let pos = |offset: u32| (i64::from(offset) + shift) as u32;
+        let range = |range: TextRange| {
+            // An open end (`u32::MAX`, "to the end of the scope") stays open.
+            let end = if range.end == u32::MAX {
+                u32::MAX
+            } else {
+                pos(range.end)
+            };
+            TextRange::new(pos(range.start), end)
+        };
+        let run = |from: u32, to: u32| from as usize..to as usize;
+
+        for old_scope in &old.scopes[run(from.scopes, old_end.scopes)] {
+            let kind = match old_scope.kind {
+                ScopeKind::Function(f) => ScopeKind::Function(ids.function(f)),
+                ScopeKind::Class(c) => ScopeKind::Class(ids.class(c)),
+                kind => kind,
+            };
+            self.scope_names.push(FxHashMap::default());
+            self.declarations.push(Declarations {
+                globals: old.globals(old_scope).to_vec(),
+                nonlocals: old.nonlocals(old_scope).to_vec(),
+            });
+            self.facts.scopes.push(Scope {
+                kind,
+                parent: old_scope.parent.map(|p| ids.scope(p)),
+                names: Span::default(),
+                globals: Span::default(),
+                nonlocals: Span::default(),
+            });
+        }
+        let module = &old.scopes[FileFacts::MODULE_SCOPE.index()];
+        let declared = &mut self.declarations[FileFacts::MODULE_SCOPE.index()];
+        (declared.globals).extend_from_slice(
+            &old.globals(module)[run(from.module_globals, old_end.module_globals)],
+        );
+        (declared.nonlocals).extend_from_slice(
+            &old.nonlocals(module)[run(from.module_nonlocals, old_end.module_nonlocals)],
+        );
+
+        for index in run(from.bindings, old_end.bindings) {
+            let binding = &old.bindings[index];
+            let index = BindingId(index as u32);
+            let id = BindingId(self.facts.bindings.len() as u32);
+            let kind = match &binding.kind {
+                BindingKind::Import(import) => BindingKind::Import(ids.import(*import)),
+                BindingKind::Value(e) => BindingKind::Value(ids.expr(*e)),
+                BindingKind::Unpacked { value, index } => BindingKind::Unpacked {
+                    value: ids.expr(*value),
+                    index: *index,
+                },
+                BindingKind::Iteration(e) => BindingKind::Iteration(ids.expr(*e)),
+                BindingKind::With(e) => BindingKind::With(ids.expr(*e)),
+                BindingKind::Augmented(e) => BindingKind::Augmented(ids.expr(*e)),
+                BindingKind::Param { function, index } => BindingKind::Param {
+                    function: ids.function(*function),
+                    index: *index,
+                },
+                BindingKind::Function(f) => BindingKind::Function(ids.function(*f)),
+                BindingKind::Class(c) => BindingKind::Class(ids.class(*c)),
+                BindingKind::Unknown => BindingKind::Unknown,
+            };
+            let origin = ids.scope(binding.origin);
+            // Parameters are bound at offset 0 ("before every use") wherever they are.
+            let offset = match kind {
+                BindingKind::Param { .. } => binding.offset,
+                _ => pos(binding.offset),
+            };
+            self.facts.bindings.push(Binding {
+                name: binding.name,
+                kind,
+                origin,
+                offset,
+                range: range(binding.range),
+                unconditional: binding.unconditional
+                    || previous.made_conditional.binary_search(&index).is_ok(),
+            });
+            // Before `global` bindings move, a binding belongs to the scope whose code binds it.
+            self.scope_names[origin.index()]
+                .entry(binding.name)
+                .or_default()
+                .push(id);
+        }
+
+        for index in run(from.exprs, old_end.exprs) {
+            let expr = ids.rebase_expr(&old.exprs[index]);
+            self.facts.exprs.push(expr);
+            self.facts
+                .expr_ranges
+                .push(range(old.expr_range(ExprId(index as u32))));
+        }
+        let lists = &old.expr_lists[run(from.expr_lists, old_end.expr_lists)];
+        (self.facts.expr_lists).extend(lists.iter().map(|&e| ids.expr(e)));
+        let entries = &old.dict_entries[run(from.dict_entries, old_end.dict_entries)];
+        (self.facts.dict_entries).extend(
+            (entries.iter()).map(|&(key, value)| (key.map(|k| ids.expr(k)), ids.expr(value))),
+        );
+        let parts = &old.fstring_parts[run(from.fstring_parts, old_end.fstring_parts)];
+        (self.facts.fstring_parts).extend(parts.iter().map(|part| match part {
+            FStringPart::Literal(text) => FStringPart::Literal(text.clone()),
+            FStringPart::Interpolation(e) => FStringPart::Interpolation(ids.expr(*e)),
+        }));
+        (self.facts.string_data)
+            .push_str(&old.string_data[run(from.string_data, old_end.string_data)]);
+
+        for call in &old.calls[run(from.calls, old_end.calls)] {
+            self.facts.calls.push(Call {
+                callee: ids.expr(call.callee),
+                args: ids.span(call.args, from.call_args, to.call_args),
+                scope: ids.scope(call.scope),
+                range: range(call.range),
+                args_range: range(call.args_range),
+                trailing_comma: call.trailing_comma,
+                statement_start: pos(call.statement_start),
+            });
+        }
+        for arg in &old.call_args[run(from.call_args, old_end.call_args)] {
+            self.facts.call_args.push(Arg {
+                kind: arg.kind.clone(),
+                value: ids.expr(arg.value),
+                range: range(arg.range),
+            });
+        }
+
+        for function in &old.functions[run(from.functions, old_end.functions)] {
+            let exprs = |list: &[ExprId]| list.iter().map(|&e| ids.expr(e)).collect();
+            self.function_lists.push(FunctionLists {
+                params: (old.params(function).iter())
+                    .map(|param| Param {
+                        name: param.name,
+                        kind: param.kind,
+                        default: param.default.map(|e| ids.expr(e)),
+                        annotation: param.annotation.map(|e| ids.expr(e)),
+                    })
+                    .collect(),
+                decorators: exprs(old.decorators(function)),
+                returns: exprs(old.returns(function)),
+            });
+            self.facts.functions.push(Function {
+                name: function.name,
+                scope: ids.scope(function.scope),
+                parent_scope: ids.scope(function.parent_scope),
+                params: Span::default(),
+                class: function.class.map(|c| ids.class(c)),
+                decorators: Span::default(),
+                returns: Span::default(),
+                is_async: function.is_async,
+                name_range: range(function.name_range),
+            });
+        }
+        for class in &old.classes[run(from.classes, old_end.classes)] {
+            self.facts.classes.push(Class {
+                name: class.name,
+                scope: ids.scope(class.scope),
+                parent_scope: ids.scope(class.parent_scope),
+                bases: class.bases.iter().map(|&e| ids.expr(e)).collect(),
+                name_range: range(class.name_range),
+            });
+        }
+        let writes = &old.attribute_writes[run(from.attribute_writes, old_end.attribute_writes)];
+        for write in writes {
+            self.facts.attribute_writes.push(AttributeWrite {
+                object: ids.expr(write.object),
+                attr: write.attr,
+                value: ids.expr(write.value),
+                scope: ids.scope(write.scope),
+                offset: pos(write.offset),
+            });
+        }
+        let checks = &old.verifications[run(from.verifications, old_end.verifications)];
+        for check in checks {
+            self.facts.verifications.push(Verification {
+                scope: ids.scope(check.scope),
+                names: check.names.clone(),
+                verified: range(check.verified),
+            });
+        }
+        (self.facts.imports).extend_from_slice(&old.imports[run(from.imports, old_end.imports)]);
+        (self.facts.star_imports)
+            .extend_from_slice(&old.star_imports[run(from.star_imports, old_end.star_imports)]);
+        self.facts.depth_limited = chunk.depth_limited;
+    }
+}
+
+/// Rebases the ids of a chunk of the previous facts onto the tables being built: an id inside
+/// the chunk moves with it; an id before it (only the module scope: see the module doc) stays.
+struct Rebase<'c> {
+    old: &'c Checkpoint,
+    new: &'c Checkpoint,
+}
+
+impl Rebase<'_> {
+    fn id(old_start: u32, new_start: u32, id: u32) -> u32 {
+        if id >= old_start {
+            id - old_start + new_start
+        } else {
+            id
+        }
+    }
+
+    fn scope(&self, id: ScopeId) -> ScopeId {
+        ScopeId(Self::id(self.old.scopes, self.new.scopes, id.0))
+    }
+    fn expr(&self, id: ExprId) -> ExprId {
+        ExprId(Self::id(self.old.exprs, self.new.exprs, id.0))
+    }
+    fn call(&self, id: CallId) -> CallId {
+        CallId(Self::id(self.old.calls, self.new.calls, id.0))
+    }
+    fn function(&self, id: FunctionId) -> FunctionId {
+        FunctionId(Self::id(self.old.functions, self.new.functions, id.0))
+    }
+    fn class(&self, id: ClassId) -> ClassId {
+        ClassId(Self::id(self.old.classes, self.new.classes, id.0))
+    }
+    fn import(&self, id: ImportId) -> ImportId {
+        ImportId(Self::id(self.old.imports, self.new.imports, id.0))
+    }
+
+    /// A span of one of the chunk's runs (`old_start` and `new_start`: where that table's run
+    /// starts in the previous facts and now).
+    fn span<T>(&self, span: Span<T>, old_start: u32, new_start: u32) -> Span<T> {
+        let mut rebased = span;
+        rebased.start = Self::id(old_start, new_start, span.start);
+        rebased
+    }
+
+    fn list(&self, span: Span<ExprId>) -> Span<ExprId> {
+        self.span(span, self.old.expr_lists, self.new.expr_lists)
+    }
+
+    fn rebase_expr(&self, expr: &Expr) -> Expr {
+        match expr {
+            Expr::Name { name, scope } => Expr::Name {
+                name: *name,
+                scope: self.scope(*scope),
+            },
+            Expr::Attribute { object, attr } => Expr::Attribute {
+                object: self.expr(*object),
+                attr: *attr,
+            },
+            Expr::Call(call) => Expr::Call(self.call(*call)),
+            Expr::Str(text) => {
+                Expr::Str(self.span(*text, self.old.string_data, self.new.string_data))
+            }
+            Expr::FString(parts) => {
+                Expr::FString(self.span(*parts, self.old.fstring_parts, self.new.fstring_parts))
+            }
+            Expr::BinOp { op, left, right } => Expr::BinOp {
+                op: *op,
+                left: self.expr(*left),
+                right: self.expr(*right),
+            },
+            Expr::Choice(items) => Expr::Choice(self.list(*items)),
+            Expr::Not(e) => Expr::Not(self.expr(*e)),
+            Expr::Tuple(items) => Expr::Tuple(self.list(*items)),
+            Expr::List(items) => Expr::List(self.list(*items)),
+            Expr::Dict(entries) => {
+                Expr::Dict(self.span(*entries, self.old.dict_entries, self.new.dict_entries))
+            }
+            Expr::Subscript { object, index } => Expr::Subscript {
+                object: self.expr(*object),
+                index: self.expr(*index),
+            },
+            Expr::Await(e) => Expr::Await(self.expr(*e)),
+            Expr::Starred(e) => Expr::Starred(self.expr(*e)),
+            Expr::Lambda(f) => Expr::Lambda(self.function(*f)),
+            Expr::Walrus(e) => Expr::Walrus(self.expr(*e)),
+            Expr::Bytes
+            | Expr::Int(_)
+            | Expr::Float
+            | Expr::Bool(_)
+            | Expr::NoneLit
+            | Expr::Unknown => expr.clone(),
+        }
+    }
+}

@@ -230,7 +230,8 @@ fn reusing_equals_a_fresh_lowering_on_tricky_statements() {
         "import os, pickle as p\nfrom . import *\nfrom .m import (a, b as c)\n",
         "global g\ng = 1\n",
         "def outer(x, /, y=lambda z: z + 1, *args, k: int = 2, **kw):\n    n = 0\n    def inner():\n        nonlocal n\n        global g\n        n = g = x\n    return inner, [q for q in args if q], {'k': k, **kw}, f'{x!r:>{y}}'\n",
-        "@decorate(1)\nclass C(Base, metaclass=M):\n    attr = p.loads\n    def m(self, v):\n        self.v = v\n        return (yield v)\n",
+        "@decorate(1)\nclass C(Base, metaclass=M):\n    attr = p.loads\n    def m(self, v):\n        self.v = v\n        return (yield v)\n    global h\n    h = [lambda: self for self in ()]\n    class Inner:\n        def n(self):\n            return self\n    def m(self, v):\n        self.v = v\n        return (yield v)\n",
+        "if flag:\n    class D:\n        def d(self, x=(1, {2: 3})):\n            nonlocal_name = f'{x}'\n        e = d\n",
         "if hashlib.sha256(data).hexdigest() != EXPECTED:\n    raise ValueError\n",
         "x = 1\nx = 1\n",
         &deep,
@@ -241,4 +242,44 @@ fn reusing_equals_a_fresh_lowering_on_tricky_statements() {
     let counts = check_file(Path::new("tricky.py"), &text);
     check_typing_session(Path::new("tricky.py"), &text);
     assert!(counts.replayed > 100, "only {} replayed", counts.replayed);
+}
+
+/// An edit in one method of a class lowers that method again and copies the rest: the other
+/// top-level statements, and the class's other members.
+#[test]
+fn an_edit_in_a_method_lowers_only_that_method_again() {
+    let text = "import pickle\n\nclass Model:\n    kind = 'm'\n\n    def load(self, path):\n        return pickle.load(open(path, 'rb'))\n\n    def save(self, path):\n        pass\n\ndef main():\n    Model().load('x')\n";
+    let mut parsed = ParsedFile::parse(text.to_owned());
+    let (first, chunks) = lower_reusing(&parsed, None);
+    assert_eq!((chunks.len(), chunks.replayed()), (3, 0));
+    let at = text.find("'rb'").unwrap() as u32;
+    parsed.apply_edit(&TextEdit {
+        range: TextRange::new(at, at + 4),
+        new_text: "mode".into(),
+    });
+    let (reused, chunks) = lower_reusing(&parsed, Some((&first, &chunks)));
+    assert_eq!(format!("{reused:?}"), format!("{:?}", lower(&parsed)));
+    // `import` and `def main` at top level; `kind = 'm'` and `def save` in the class.
+    assert_eq!(chunks.replayed(), 4);
+}
+
+/// A replayed method belongs to the class as lowered now, whose id changed when an edit removed
+/// a class before it.
+#[test]
+fn a_replayed_method_belongs_to_the_class_it_is_in_now() {
+    let text =
+        "class A:\n    class X: pass\nclass B:\n    def f(self): pass\n    def g(self): pass\n";
+    let mut parsed = ParsedFile::parse(text.to_owned());
+    let (first, chunks) = lower_reusing(&parsed, None);
+    let (start, end) = (
+        text.find("class X").unwrap(),
+        text.find("(self): pass").unwrap(),
+    );
+    parsed.apply_edit(&TextEdit {
+        range: TextRange::new(start as u32, end as u32 + 12),
+        new_text: "pass\nclass B:\n    def f(self): return 1".into(),
+    });
+    let (reused, chunks) = lower_reusing(&parsed, Some((&first, &chunks)));
+    assert_eq!(format!("{reused:?}"), format!("{:?}", lower(&parsed)));
+    assert_eq!(chunks.replayed(), 1, "`def g` is copied");
 }

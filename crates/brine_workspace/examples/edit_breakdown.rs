@@ -60,8 +60,20 @@ fn main() {
     // of the first function's body, which moves code. EDIT=code (as `--edit-kind code`): an `x` at
     // the end of the first body line that ends in a name, which changes the code.
     let in_code = std::env::var("EDIT").is_ok_and(|edit| edit == "code");
-    let body = text.find("\ndef ").unwrap() + 1;
-    let body = body + text[body..].find('\n').unwrap() + 1;
+    // FROM_LINE=<n> edits from line n on instead (in a class body, say).
+    let body = match std::env::var("FROM_LINE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        Some(line) => text
+            .match_indices('\n')
+            .nth(line.saturating_sub(2))
+            .map_or(0, |(at, _)| at + 1),
+        None => {
+            let body = text.find("\ndef ").unwrap() + 1;
+            body + text[body..].find('\n').unwrap() + 1
+        }
+    };
     let line_ends = text[body..].match_indices('\n').map(|(at, _)| body + at);
     let ends_in_name = |&end: &usize| {
         text[..end]

@@ -38,7 +38,7 @@ pub fn lower_reusing(
 ) -> (FileFacts, StatementChunks) {
     let mut reuse = Reuse::new(previous, true);
     let facts = Lowerer::new(file).lower_file(file, &mut reuse);
-    (facts, reuse.into_chunks())
+    (facts, reuse.into_chunks(file.text()))
 }
 
 /// The facts of `file` after `moves` (edits that only moved code, from

@@ -3,18 +3,21 @@
 //!
 //! Lowering walks every node of the tree: about 7 ms for transformers' `modeling_utils.py`, more
 //! than an editor keystroke's whole budget. A keystroke changes one top-level statement (a
-//! function, a class, an import); every other one lowers to the facts it had before, with its ids
-//! and positions shifted. Two properties of the lowering make those facts cheap to copy:
-//! - it lowers the top-level statements one after the other and pushes onto each table of the file
-//!   in order, so one statement's facts are one run of each table (its *chunk*), between two
-//!   [`Checkpoint`]s;
-//! - a top-level statement's facts refer only to its own chunk and to the module scope: its
-//!   scopes, bindings, expressions and calls are its own, and names are resolved later, by name.
+//! function, a class, an import), and in a class one statement of its body (a method); every other
+//! statement lowers to the facts it had before, with its ids and positions shifted. Two properties
+//! of the lowering make those facts cheap to copy:
+//! - it lowers a statement and everything nested in it before the next statement, and pushes onto
+//!   each table of the file in order, so one statement's facts are one run of each table (its
+//!   *chunk*), between two [`Checkpoint`]s;
+//! - the facts of a top-level statement refer only to its own chunk and to the module scope, and
+//!   those of a statement of a module-level class's body (a *member*) only to its own chunk, the
+//!   class and its scope, and the module scope: names are resolved later, by name.
 //!
-//! So a statement whose text is the one of an earlier chunk, and which has no syntax error (error
-//! recovery may depend on the context), is *replayed*: its chunk is copied through the lowerer
-//! with every id rebased onto the current table lengths and every position moved by the distance
-//! the statement moved. The lowerer's end-of-file steps (sorting each scope's names, storing
+//! So a statement whose text is the one of a chunk of the previous lowering (of the same kind:
+//! top-level or member), and which has no syntax error (error recovery may depend on the context),
+//! is *replayed*: its chunk is copied through the lowerer with every id rebased onto the current
+//! table lengths (and the class's ids onto the new class's) and every position moved by the
+//! distance the statement moved. A replayed class keeps its members' chunks, rebased alike. The lowerer's end-of-file steps (sorting each scope's names, storing
 //! parameters and declarations, moving `global` bindings) then run as for a full lowering, so the
 //! result is equal to [`lower`](super::lower) of the new text; `tests/reused.rs` checks that on
 //! edits of every fixture.
@@ -24,6 +27,7 @@ use std::hash::{Hash, Hasher};
 use brine_syntax::{Node, TextRange};
 use rustc_hash::FxHashMap;
 
+use super::statements::Work;
 use super::{Declarations, FunctionLists, Lowerer};
 use crate::facts::*;
 
@@ -45,10 +49,10 @@ struct Checkpoint {
     verifications: u32,
     imports: u32,
     star_imports: u32,
-    /// Names declared `global` and `nonlocal` at module level (by `global x` among the module's
-    /// statements): the only lowerer state of the module scope that statements add to.
-    module_globals: u32,
-    module_nonlocals: u32,
+    /// Names declared `global` and `nonlocal` in the scope the statement runs in (the module's, or
+    /// the class's for a member): the only state of that scope that its statements add to.
+    outer_globals: u32,
+    outer_nonlocals: u32,
 }
 
 /// One top-level statement's facts: where its text was, and its run of each table.
@@ -63,24 +67,34 @@ struct Chunk {
     depth_limited: bool,
     from: Checkpoint,
     to: Checkpoint,
+    /// For a member, the class and its scope (ids of the lowering that made the chunk).
+    class: Option<(ClassId, ScopeId)>,
+    /// For a top-level statement, the chunks of the members of the module-level classes in it.
+    members: Vec<Chunk>,
 }
 
-/// A statement's text, by length and hash: equal keys mean equal texts (a 64-bit SipHash makes a
-/// chance collision negligible; the cost of one would be stale facts in an editor until the file
-/// is lowered from scratch, never in `brine check`).
+/// What finds a statement's chunk among the previous lowering's: the text's length and a hash of
+/// its first and last bytes. Hashing whole statements cost more than the rest of a keystroke's
+/// lowering; a candidate found by its key is compared with the previous text in full (a memory
+/// comparison), so two texts with one key cost a lowering, never a wrong fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct TextKey {
     len: u32,
-    hash: u64,
+    edges: u64,
 }
 
 impl TextKey {
+    /// Bytes hashed at each end of the text.
+    const EDGE: usize = 32;
+
     fn of(text: &str) -> TextKey {
-        let mut hasher = std::hash::DefaultHasher::new();
-        text.hash(&mut hasher);
+        let bytes = text.as_bytes();
+        let mut hasher = rustc_hash::FxHasher::default();
+        bytes[..bytes.len().min(Self::EDGE)].hash(&mut hasher);
+        bytes[bytes.len().saturating_sub(Self::EDGE)..].hash(&mut hasher);
         TextKey {
             len: text.len() as u32,
-            hash: hasher.finish(),
+            edges: hasher.finish(),
         }
     }
 }
@@ -90,6 +104,8 @@ impl TextKey {
 /// per top-level statement).
 #[derive(Clone, Debug, Default)]
 pub struct StatementChunks {
+    /// The text these chunks were lowered from, to compare statements with.
+    text: String,
     chunks: Vec<Chunk>,
     /// The bindings that moving `global` and `nonlocal` bindings made conditional, sorted: a flag
     /// that depends on another statement, so a replayed binding gets its own flag back first.
@@ -121,14 +137,19 @@ pub(super) struct Reuse<'p> {
     /// False for a plain [`lower`](super::lower): no chunk is kept, and no text hashed.
     record: bool,
     recorded: Vec<Chunk>,
+    /// The member chunks of the top-level statement being lowered.
+    members: Vec<Chunk>,
     made_conditional: Vec<BindingId>,
     replayed: usize,
 }
 
-/// The previous lowering: its facts, its reusable chunks by text, and its conditional bindings.
+/// The previous lowering: its facts, its reusable chunks by text (top-level statements and
+/// members apart: a `def` lowers differently in a class), and its conditional bindings.
 struct Previous<'p> {
     facts: &'p FileFacts,
-    by_text: FxHashMap<TextKey, &'p Chunk>,
+    text: &'p str,
+    top_level: FxHashMap<TextKey, &'p Chunk>,
+    members: FxHashMap<TextKey, &'p Chunk>,
     made_conditional: &'p [BindingId],
 }
 
@@ -137,11 +158,19 @@ impl<'p> Reuse<'p> {
         previous: Option<(&'p FileFacts, &'p StatementChunks)>,
         record: bool,
     ) -> Self {
-        let previous = previous.map(|(facts, chunks)| Previous {
-            facts,
-            by_text: (chunks.chunks.iter())
+        let by_text = |chunks: &'p [Chunk]| {
+            (chunks.iter())
                 .filter(|chunk| chunk.reusable)
                 .map(|chunk| (chunk.text, chunk))
+                .collect()
+        };
+        let previous = previous.map(|(facts, chunks)| Previous {
+            facts,
+            text: &chunks.text,
+            top_level: by_text(&chunks.chunks),
+            // Members of every class, also of one with an error elsewhere in its body.
+            members: (chunks.chunks.iter())
+                .flat_map(|chunk| by_text(&chunk.members))
                 .collect(),
             made_conditional: &chunks.made_conditional,
         });
@@ -149,6 +178,7 @@ impl<'p> Reuse<'p> {
             previous,
             record,
             recorded: Vec::new(),
+            members: Vec::new(),
             made_conditional: Vec::new(),
             replayed: 0,
         }
@@ -158,8 +188,9 @@ impl<'p> Reuse<'p> {
         self.made_conditional = bindings;
     }
 
-    pub(super) fn into_chunks(self) -> StatementChunks {
+    pub(super) fn into_chunks(self, text: &str) -> StatementChunks {
         StatementChunks {
+            text: text.to_owned(),
             chunks: self.recorded,
             made_conditional: self.made_conditional,
             replayed: self.replayed,
@@ -172,38 +203,112 @@ impl<'a> Lowerer<'a> {
     /// text is the text of a reusable chunk there; records its chunk either way.
     pub(super) fn lower_top_level(&mut self, statement: Node, reuse: &mut Reuse) {
         if !reuse.record {
-            return self.lower_statement_tree(statement);
+            return self.lower_statement_tree(statement, None);
         }
-        let text = TextKey::of(self.node_text(statement));
+        let chunk = self.lower_chunk(statement, None, reuse, |lowerer, reuse| {
+            lowerer.lower_statement_tree(statement, Some(reuse));
+        });
+        reuse.recorded.push(chunk);
+    }
+
+    /// Lowers (or replays) a statement of the body of a module-level class with what it nests,
+    /// and records its chunk among the current top-level statement's members.
+    pub(super) fn lower_class_member<'t>(
+        &mut self,
+        work: Work<'t>,
+        stack: &mut Vec<Work<'t>>,
+        reuse: &mut Reuse,
+    ) {
+        let ScopeKind::Class(class) = self.facts.scope(work.scope).kind else {
+            return self.lower_statement_fully(work, stack);
+        };
+        let statement = work.node;
+        let chunk = self.lower_chunk(statement, Some((class, work.scope)), reuse, |lowerer, _| {
+            lowerer.lower_statement_fully(work, stack);
+        });
+        reuse.members.push(chunk);
+    }
+
+    /// The chunk of `statement`, lowered by `lower` or replayed from the previous lowering. `class`
+    /// is the class and class scope of a member, `None` for a top-level statement.
+    fn lower_chunk(
+        &mut self,
+        statement: Node,
+        class: Option<(ClassId, ScopeId)>,
+        reuse: &mut Reuse,
+        lower: impl FnOnce(&mut Self, &mut Reuse),
+    ) -> Chunk {
+        let statement_text = self.node_text(statement);
+        let text = TextKey::of(statement_text);
         let start = statement.start_byte() as u32;
         let reusable = !statement.is_error() && !statement.has_error();
-        let from = self.checkpoint();
+        let outer = class.map_or(FileFacts::MODULE_SCOPE, |(_, scope)| scope);
+        let from = self.checkpoint(outer);
         let limited_before = std::mem::replace(&mut self.facts.depth_limited, false);
         let old = (reuse.previous.as_ref())
             .filter(|_| reusable)
-            .and_then(|previous| Some((previous, *previous.by_text.get(&text)?)));
-        match old {
+            .and_then(|previous| {
+                let chunks = match class {
+                    Some(_) => &previous.members,
+                    None => &previous.top_level,
+                };
+                let chunk = *chunks.get(&text)?;
+                let old_text = previous.text.get(chunk.start as usize..)?;
+                old_text
+                    .get(..statement_text.len())
+                    .is_some_and(|old_text| old_text == statement_text)
+                    .then_some((previous, chunk))
+            });
+        let members = match old {
             Some((previous, chunk)) => {
-                self.replay(previous, chunk, start);
+                let to = self.checkpoint(outer);
+                self.replay(previous, chunk, start, &to, class);
                 reuse.replayed += 1;
+                // A replayed class keeps its members' chunks, moved and rebased like its facts.
+                let ids = Rebase::new(chunk, &to, class);
+                let shift = i64::from(start) - i64::from(chunk.start);
+                (chunk.members.iter())
+                    .map(|member| Chunk {
+                        text: member.text,
+                        start: (i64::from(member.start) + shift) as u32,
+                        reusable: member.reusable,
+                        depth_limited: member.depth_limited,
+                        from: ids.checkpoint(&member.from),
+                        to: ids.checkpoint(&member.to),
+                        class: member
+                            .class
+                            .map(|(c, scope)| (ids.class(c), ids.scope(scope))),
+                        members: Vec::new(),
+                    })
+                    .collect()
             }
-            None => self.lower_statement_tree(statement),
-        }
+            None => {
+                lower(self, reuse);
+                match class {
+                    Some(_) => Vec::new(),
+                    None => std::mem::take(&mut reuse.members),
+                }
+            }
+        };
         let depth_limited = self.facts.depth_limited;
         self.facts.depth_limited |= limited_before;
-        reuse.recorded.push(Chunk {
+        Chunk {
             text,
             start,
             reusable,
             depth_limited,
             from,
-            to: self.checkpoint(),
-        });
+            to: self.checkpoint(outer),
+            class,
+            members,
+        }
     }
 
-    fn checkpoint(&self) -> Checkpoint {
+    /// The lengths of the tables now; `outer` is the scope whose declarations the statement adds
+    /// to (see [`Checkpoint::outer_globals`]).
+    fn checkpoint(&self, outer: ScopeId) -> Checkpoint {
         let facts = &self.facts;
-        let module = &self.declarations[FileFacts::MODULE_SCOPE.index()];
+        let outer = &self.declarations[outer.index()];
         let len = |n: usize| n as u32;
         Checkpoint {
             scopes: len(facts.scopes.len()),
@@ -221,19 +326,26 @@ impl<'a> Lowerer<'a> {
             verifications: len(facts.verifications.len()),
             imports: len(facts.imports.len()),
             star_imports: len(facts.star_imports.len()),
-            module_globals: len(module.globals.len()),
-            module_nonlocals: len(module.nonlocals.len()),
+            outer_globals: len(outer.globals.len()),
+            outer_nonlocals: len(outer.nonlocals.len()),
         }
     }
 
-    /// Copies `chunk` of `old` (the previous facts, finished) into the lowerer as if the statement
-    /// now at `start` had been lowered: ids rebased, positions moved, and the lowerer's per-scope
-    /// and per-function state (names, declarations, parameters, returns) rebuilt.
-    fn replay(&mut self, previous: &Previous, chunk: &Chunk, start: u32) {
+    /// Copies `chunk` of the previous facts into the lowerer as if the statement now at `start`
+    /// had been lowered: ids rebased, positions moved, and the lowerer's per-scope and
+    /// per-function state (names, declarations, parameters, returns) rebuilt. `to` is the
+    /// checkpoint of now, and `class` the class and class scope of a member now.
+    fn replay(
+        &mut self,
+        previous: &Previous,
+        chunk: &Chunk,
+        start: u32,
+        to: &Checkpoint,
+        class: Option<(ClassId, ScopeId)>,
+    ) {
         let old = previous.facts;
-        let to = &self.checkpoint();
         let (from, old_end) = (&chunk.from, &chunk.to);
-        let ids = Rebase { old: from, new: to };
+        let ids = Rebase::new(chunk, to, class);
         let shift = i64::from(start) - i64::from(chunk.start);
         let pos = |offset: u32| (i64::from(offset) + shift) as u32;
         let range = |range: TextRange| {
@@ -266,13 +378,17 @@ impl<'a> Lowerer<'a> {
                 nonlocals: Span::default(),
             });
         }
-        let module = &old.scopes[FileFacts::MODULE_SCOPE.index()];
-        let declared = &mut self.declarations[FileFacts::MODULE_SCOPE.index()];
+        let old_outer = chunk
+            .class
+            .map_or(FileFacts::MODULE_SCOPE, |(_, scope)| scope);
+        let old_outer = &old.scopes[old_outer.index()];
+        let outer = class.map_or(FileFacts::MODULE_SCOPE, |(_, scope)| scope);
+        let declared = &mut self.declarations[outer.index()];
         (declared.globals).extend_from_slice(
-            &old.globals(module)[run(from.module_globals, old_end.module_globals)],
+            &old.globals(old_outer)[run(from.outer_globals, old_end.outer_globals)],
         );
         (declared.nonlocals).extend_from_slice(
-            &old.nonlocals(module)[run(from.module_nonlocals, old_end.module_nonlocals)],
+            &old.nonlocals(old_outer)[run(from.outer_nonlocals, old_end.outer_nonlocals)],
         );
 
         for index in run(from.bindings, old_end.bindings) {
@@ -420,13 +536,24 @@ impl<'a> Lowerer<'a> {
 }
 
 /// Rebases the ids of a chunk of the previous facts onto the tables being built: an id inside
-/// the chunk moves with it; an id before it (only the module scope: see the module doc) stays.
+/// the chunk moves with it; the class of a member and its scope become the new class's; any other
+/// id before the chunk (only the module scope: see the module doc) stays.
 struct Rebase<'c> {
     old: &'c Checkpoint,
     new: &'c Checkpoint,
+    /// A member's class and class scope, in the previous lowering and now.
+    class: Option<((ClassId, ScopeId), (ClassId, ScopeId))>,
 }
 
-impl Rebase<'_> {
+impl<'c> Rebase<'c> {
+    fn new(chunk: &'c Chunk, now: &'c Checkpoint, class: Option<(ClassId, ScopeId)>) -> Self {
+        Rebase {
+            old: &chunk.from,
+            new: now,
+            class: chunk.class.zip(class),
+        }
+    }
+
     fn id(old_start: u32, new_start: u32, id: u32) -> u32 {
         if id >= old_start {
             id - old_start + new_start
@@ -436,7 +563,10 @@ impl Rebase<'_> {
     }
 
     fn scope(&self, id: ScopeId) -> ScopeId {
-        ScopeId(Self::id(self.old.scopes, self.new.scopes, id.0))
+        match self.class {
+            Some(((_, old), (_, new))) if id == old => new,
+            _ => ScopeId(Self::id(self.old.scopes, self.new.scopes, id.0)),
+        }
     }
     fn expr(&self, id: ExprId) -> ExprId {
         ExprId(Self::id(self.old.exprs, self.new.exprs, id.0))
@@ -448,7 +578,40 @@ impl Rebase<'_> {
         FunctionId(Self::id(self.old.functions, self.new.functions, id.0))
     }
     fn class(&self, id: ClassId) -> ClassId {
-        ClassId(Self::id(self.old.classes, self.new.classes, id.0))
+        match self.class {
+            Some(((old, _), (new, _))) if id == old => new,
+            _ => ClassId(Self::id(self.old.classes, self.new.classes, id.0)),
+        }
+    }
+
+    /// A checkpoint inside the chunk (a member's of a replayed class): its table lengths move
+    /// with the chunk; its declaration counts are the class scope's own, which do not.
+    fn checkpoint(&self, inner: &Checkpoint) -> Checkpoint {
+        let (old, new) = (self.old, self.new);
+        let at = |inner: u32, old: u32, new: u32| inner - old + new;
+        Checkpoint {
+            scopes: at(inner.scopes, old.scopes, new.scopes),
+            bindings: at(inner.bindings, old.bindings, new.bindings),
+            exprs: at(inner.exprs, old.exprs, new.exprs),
+            expr_lists: at(inner.expr_lists, old.expr_lists, new.expr_lists),
+            dict_entries: at(inner.dict_entries, old.dict_entries, new.dict_entries),
+            fstring_parts: at(inner.fstring_parts, old.fstring_parts, new.fstring_parts),
+            string_data: at(inner.string_data, old.string_data, new.string_data),
+            calls: at(inner.calls, old.calls, new.calls),
+            call_args: at(inner.call_args, old.call_args, new.call_args),
+            functions: at(inner.functions, old.functions, new.functions),
+            classes: at(inner.classes, old.classes, new.classes),
+            attribute_writes: at(
+                inner.attribute_writes,
+                old.attribute_writes,
+                new.attribute_writes,
+            ),
+            verifications: at(inner.verifications, old.verifications, new.verifications),
+            imports: at(inner.imports, old.imports, new.imports),
+            star_imports: at(inner.star_imports, old.star_imports, new.star_imports),
+            outer_globals: inner.outer_globals,
+            outer_nonlocals: inner.outer_nonlocals,
+        }
     }
     fn import(&self, id: ImportId) -> ImportId {
         ImportId(Self::id(self.old.imports, self.new.imports, id.0))

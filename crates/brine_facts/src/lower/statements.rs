@@ -3,15 +3,19 @@
 
 use brine_syntax::{field, Field, Node, NodeKind};
 
+use super::reuse::Reuse;
 use super::{code_children, code_range, first_code_child, range_of, BindingSite, Lowerer};
 use crate::facts::*;
 
 /// A statement waiting to be lowered, with the scope it runs in.
-struct Work<'t> {
-    node: Node<'t>,
-    scope: ScopeId,
+pub(super) struct Work<'t> {
+    pub(super) node: Node<'t>,
+    pub(super) scope: ScopeId,
     /// True inside `if`/`for`/`while`/`try`/`match` bodies.
     conditional: bool,
+    /// True for a statement of the body of a class defined at module level: its facts are a
+    /// chunk of their own, which a later lowering can copy (see `reuse.rs`).
+    pub(super) class_member: bool,
 }
 
 /// What a binding target receives; see [`Lowerer::bind_target`].
@@ -29,12 +33,23 @@ enum TargetSource {
 const MAX_TARGET_DEPTH: u32 = 32;
 
 fn push_block<'t>(stack: &mut Vec<Work<'t>>, block: Node<'t>, scope: ScopeId, conditional: bool) {
+    push_statements(stack, block, scope, conditional, false);
+}
+
+fn push_statements<'t>(
+    stack: &mut Vec<Work<'t>>,
+    block: Node<'t>,
+    scope: ScopeId,
+    conditional: bool,
+    class_member: bool,
+) {
     let mut cursor = block.walk();
     let children: Vec<Node<'t>> = code_children(block, &mut cursor).collect();
     stack.extend(children.into_iter().rev().map(|node| Work {
         node,
         scope,
         conditional,
+        class_member,
     }));
 }
 
@@ -48,15 +63,32 @@ fn is_statement_kind(kind: &str) -> bool {
 }
 
 impl<'a> Lowerer<'a> {
-    /// Lowers one top-level statement of the module and everything nested in it.
-    pub(super) fn lower_statement_tree(&mut self, statement: Node) {
+    /// Lowers one top-level statement of the module and everything nested in it. With `reuse`,
+    /// the statements of a class body are chunks of their own (see `reuse.rs`).
+    pub(super) fn lower_statement_tree(&mut self, statement: Node, mut reuse: Option<&mut Reuse>) {
         let mut stack = vec![Work {
             node: statement,
             scope: FileFacts::MODULE_SCOPE,
             conditional: false,
+            class_member: false,
         }];
         while let Some(work) = stack.pop() {
-            self.lower_statement(work, &mut stack);
+            match reuse.as_deref_mut() {
+                Some(reuse) if work.class_member => {
+                    self.lower_class_member(work, &mut stack, reuse)
+                }
+                _ => self.lower_statement(work, &mut stack),
+            }
+        }
+    }
+
+    /// Lowers `work` and everything it pushes onto `stack`, and nothing else.
+    pub(super) fn lower_statement_fully<'t>(&mut self, work: Work<'t>, stack: &mut Vec<Work<'t>>) {
+        let depth = stack.len();
+        self.lower_statement(work, stack);
+        while stack.len() > depth {
+            let Some(nested) = stack.pop() else { break };
+            self.lower_statement(nested, stack);
         }
     }
 
@@ -65,6 +97,7 @@ impl<'a> Lowerer<'a> {
             node,
             scope,
             conditional,
+            ..
         } = work;
         if node.kind_name() != "block" {
             self.statement_start = node.start_byte() as u32;
@@ -205,6 +238,7 @@ impl<'a> Lowerer<'a> {
                             node: child,
                             scope,
                             conditional: true,
+                            class_member: false,
                         }),
                         _ => {
                             self.lower_expr(child, scope, 0);
@@ -231,6 +265,7 @@ impl<'a> Lowerer<'a> {
                             node: child,
                             scope,
                             conditional,
+                            class_member: false,
                         });
                     }
                 }
@@ -256,6 +291,7 @@ impl<'a> Lowerer<'a> {
                 node: alternative,
                 scope,
                 conditional: true,
+                class_member: false,
             });
         }
         if let Some(body) = field(node, Field::Body) {
@@ -539,7 +575,8 @@ impl<'a> Lowerer<'a> {
             self.bind(scope, &name, BindingKind::Class(class), site);
         }
         if let Some(body) = field(node, Field::Body) {
-            push_block(stack, body, body_scope, false);
+            let module_level = scope == FileFacts::MODULE_SCOPE;
+            push_statements(stack, body, body_scope, false, module_level);
         }
     }
 }

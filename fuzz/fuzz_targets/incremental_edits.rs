@@ -1,6 +1,8 @@
 //! Random edit sequences on a document: reparsing incrementally after each edit must give the same tree
-//! and the same findings as analysing the final text from scratch, and facts moved after an edit that
-//! only moved code (`lower_moved`, as the server does) must equal a fresh lowering.
+//! and the same findings as analysing the final text from scratch; facts moved after an edit that
+//! only moved code (`lower_moved`, as the server does) must equal a fresh lowering, and so must facts
+//! lowered reusing the last lowering's statement chunks (`lower_reusing`, kept across moves as the
+//! server keeps them).
 #![no_main]
 
 use brine_analysis::{check_file, CheckOptions, FileId, Workspace};
@@ -28,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let mut document = ParsedFile::parse(String::from_utf8_lossy(initial).into_owned());
     document.take_moves();
     let mut facts = brine_facts::lower(&document);
+    let mut lowered = brine_facts::lower_reusing(&document, None);
     for op in ops.chunks(4).take(64) {
         let [a, b, c, d] = [0, 1, 2, 3].map(|i| op.get(i).copied().unwrap_or(0) as u32);
         let len = document.text().len() as u32 + 1;
@@ -39,6 +42,11 @@ fuzz_target!(|data: &[u8]| {
         if let Some(moves) = document.take_moves() {
             let moved = brine_facts::lower_moved(&facts, &document, &moves);
             assert_eq!(format!("{moved:?}"), format!("{fresh:?}"), "{moves:?}");
+        }
+        // Every other edit lowers reusing, so some bases are a few edits old, as after moves.
+        if op[0] % 2 == 0 {
+            lowered = brine_facts::lower_reusing(&document, Some((&lowered.0, &lowered.1)));
+            assert_eq!(format!("{:?}", lowered.0), format!("{fresh:?}"), "reusing");
         }
         facts = fresh;
     }

@@ -73,12 +73,14 @@ struct Chunk {
     members: Vec<Chunk>,
 }
 
-/// What finds a statement's chunk among the previous lowering's: the text's length and a hash of
-/// its first and last bytes. Hashing whole statements cost more than the rest of a keystroke's
-/// lowering; a candidate found by its key is compared with the previous text in full (a memory
-/// comparison), so two texts with one key cost a lowering, never a wrong fact.
+/// What finds a statement's chunk among the previous lowering's: the node's kind (the same text
+/// can be a statement in one place and a stray node of a half-typed file in another), the text's
+/// length and a hash of its first and last bytes. Hashing whole statements cost more than the rest
+/// of a keystroke's lowering; a candidate found by its key is compared with the previous text in
+/// full (a memory comparison), so two texts with one key cost a lowering, never a wrong fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct TextKey {
+    kind: u16,
     len: u32,
     edges: u64,
 }
@@ -87,12 +89,13 @@ impl TextKey {
     /// Bytes hashed at each end of the text.
     const EDGE: usize = 32;
 
-    fn of(text: &str) -> TextKey {
+    fn of(node: Node, text: &str) -> TextKey {
         let bytes = text.as_bytes();
         let mut hasher = rustc_hash::FxHasher::default();
         bytes[..bytes.len().min(Self::EDGE)].hash(&mut hasher);
         bytes[bytes.len().saturating_sub(Self::EDGE)..].hash(&mut hasher);
         TextKey {
+            kind: node.kind_id(),
             len: text.len() as u32,
             edges: hasher.finish(),
         }
@@ -239,7 +242,7 @@ impl<'a> Lowerer<'a> {
         lower: impl FnOnce(&mut Self, &mut Reuse),
     ) -> Chunk {
         let statement_text = self.node_text(statement);
-        let text = TextKey::of(statement_text);
+        let text = TextKey::of(statement, statement_text);
         let start = statement.start_byte() as u32;
         let reusable = !statement.is_error() && !statement.has_error();
         let outer = class.map_or(FileFacts::MODULE_SCOPE, |(_, scope)| scope);

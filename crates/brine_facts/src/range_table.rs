@@ -86,6 +86,12 @@ impl RangeTable {
         *self = mapped;
     }
 
+    /// Makes room for `additional` more ranges.
+    pub fn reserve(&mut self, additional: usize) {
+        self.block_starts.reserve(additional.div_ceil(BLOCK));
+        self.packed.reserve(additional);
+    }
+
     pub fn shrink_to_fit(&mut self) {
         self.block_starts.shrink_to_fit();
         self.packed.shrink_to_fit();

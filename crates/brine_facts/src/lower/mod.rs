@@ -37,7 +37,13 @@ pub fn lower_reusing(
     previous: Option<(&FileFacts, &StatementChunks)>,
 ) -> (FileFacts, StatementChunks) {
     let mut reuse = Reuse::new(previous, true);
-    let facts = Lowerer::new(file).lower_file(file, &mut reuse);
+    let mut lowerer = Lowerer::new(file);
+    if let Some((previous, _)) = previous {
+        // The new facts are about as large as the previous ones: growing the tables by doubling
+        // would copy them several times over.
+        lowerer.reserve_like(previous);
+    }
+    let facts = lowerer.lower_file(file, &mut reuse);
     (facts, reuse.into_chunks(file.text()))
 }
 
@@ -120,6 +126,22 @@ impl<'a> Lowerer<'a> {
             arg_stack: Vec::new(),
             made_conditional: Vec::new(),
         }
+    }
+
+    fn reserve_like(&mut self, previous: &FileFacts) {
+        let facts = &mut self.facts;
+        facts.scopes.reserve(previous.scopes.len());
+        facts.bindings.reserve(previous.bindings.len());
+        facts.exprs.reserve(previous.exprs.len());
+        facts.expr_ranges.reserve(previous.expr_ranges.len());
+        facts.expr_lists.reserve(previous.expr_lists.len());
+        facts.calls.reserve(previous.calls.len());
+        facts.call_args.reserve(previous.call_args.len());
+        facts.functions.reserve(previous.functions.len());
+        facts.string_data.reserve(previous.string_data.len());
+        self.scope_names.reserve(previous.scopes.len());
+        self.declarations.reserve(previous.scopes.len());
+        self.function_lists.reserve(previous.functions.len());
     }
 
     /// Lowers every top-level statement (or replays it, see `reuse.rs`), then stores what is

@@ -3,7 +3,7 @@
 
 Usage: python3 scripts/bench_lsp.py [--brine target/release/brine] [--corpus bench-data/transformers-5.24.0]
                                     [--file transformers/modeling_utils.py] [--edits 200]
-                                    [--edit-kind comment|code] [--json]
+                                    [--edit-kind comment|code] [--interval-ms 0] [--json]
 
 1. Starts the server on the corpus as the only workspace folder and measures the time from
    `initialized` to the end of the indexing progress and to the last `publishDiagnostics` of the
@@ -13,6 +13,9 @@ Usage: python3 scripts/bench_lsp.py [--brine target/release/brine] [--corpus ben
    prints p50/p90/p99 of edit-to-publish latency. `--edit-kind comment` (the default) types `#` at the
    end of the body's first line, which moves code without changing it; `--edit-kind code` types `x` at
    the end of the first body line ending in a name, which changes what the code means (a new name).
+   Edits follow each other at once unless `--interval-ms` sets a pause (as someone typing): after a
+   change of code the server checks the other files once the user pauses (250 ms), so edits at
+   once never wait for that, and edits 300 ms apart land in it.
 
 Set BENCH_SERVER_STDERR=1 to keep the server's stderr in /tmp/server.err (with BRINE_TIMINGS=1 it
 prints each run's phases and the resident memory after each).
@@ -100,6 +103,8 @@ def main():
     parser.add_argument("--file", default="transformers/modeling_utils.py")
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--edit-kind", choices=["comment", "code"], default="comment")
+    parser.add_argument("--interval-ms", type=float, default=0,
+                        help="time between an edit's publishDiagnostics and the next edit (0: at once)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     corpus = os.path.abspath(args.corpus)
@@ -140,6 +145,8 @@ def main():
     column = len(lines[line].encode("utf-8"))
     latencies = []
     for edit in range(args.edits):
+        if args.interval_ms:
+            time.sleep(args.interval_ms / 1000)
         version = edit + 2
         if edit % 2 == 0:
             change = {"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column}}, "text": typed}

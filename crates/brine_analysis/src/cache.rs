@@ -260,10 +260,16 @@ impl Revisions {
 /// key is computed again).
 pub(crate) const SWEEP_EVERY: u32 = 64;
 
+/// After this many changes of code without a sweep, a change sweeps (see
+/// [`ResultCache::sweep_if_due`]).
+pub(crate) const SWEEP_OVERDUE: u32 = 4 * SWEEP_EVERY;
+
 /// The cached results of one workspace, shared by every resolver and thread.
 #[derive(Debug, Default)]
 pub(crate) struct ResultCache {
     revisions: Revisions,
+    /// The revision of the last sweep.
+    swept_at: u32,
     resolved: Table<(Key, bool), StoredValues>,
     call_sites: Table<(FileId, FunctionId), Arc<Vec<CallSite>>>,
     call_targets: Table<Name, CallTargetParts>,
@@ -298,9 +304,22 @@ impl ResultCache {
         if first_edit || calls_changed {
             revisions.durable_changed_at = now;
         }
-        if now.is_multiple_of(SWEEP_EVERY) {
+        // The caller sweeps when it is idle (`sweep_if_due`); one that never does still gets
+        // its memory back, with a sweep in the middle of a change now and then.
+        if now - self.swept_at >= SWEEP_OVERDUE {
             self.sweep();
         }
+    }
+
+    /// Sweeps (see `sweep`) when [`SWEEP_EVERY`] changes of code were made since the last sweep;
+    /// returns whether it did. A sweep of a big workspace takes milliseconds: the server calls
+    /// this when the user pauses, not on a keystroke's path.
+    pub fn sweep_if_due(&mut self) -> bool {
+        let due = self.revisions.current - self.swept_at >= SWEEP_EVERY;
+        if due {
+            self.sweep();
+        }
+        due
     }
 
     /// True when a durable result verified at revision `at` holds now, unvisited: nothing a
@@ -337,6 +356,7 @@ impl ResultCache {
     /// Drops the results whose direct reads changed since they were last verified, unless they
     /// were verified recently.
     fn sweep(&mut self) {
+        self.swept_at = self.revisions.current;
         let revisions = &self.revisions;
         self.resolved.sweep(revisions);
         self.call_sites.sweep(revisions);

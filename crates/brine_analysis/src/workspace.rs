@@ -294,6 +294,13 @@ impl Workspace {
         self.directories.contains(relative)
     }
 
+    /// Drops cached results that stopped holding and were not verified lately, when 64 changes of
+    /// code were made since the last time (a change does it itself after 256). Takes milliseconds
+    /// on a big workspace, so the server calls it when the user pauses typing.
+    pub fn sweep_if_due(&mut self) -> bool {
+        self.cache.sweep_if_due()
+    }
+
     /// How many resolution results are cached whose own reads still hold (for tests and statistics).
     pub fn cached_results(&self) -> usize {
         self.cache.len()
@@ -412,13 +419,33 @@ mod tests {
             "results that read the file stop holding"
         );
         assert_eq!(stored(&workspace), before, "and stay stored until swept");
-        for n in 2..=crate::cache::SWEEP_EVERY {
+        for n in 2..crate::cache::SWEEP_EVERY {
             workspace.replace_facts(FileId(0), numbered_module(n));
         }
+        assert!(!workspace.sweep_if_due(), "not due before 64 changes");
+        workspace.replace_facts(FileId(0), numbered_module(crate::cache::SWEEP_EVERY));
+        assert_eq!(stored(&workspace), before, "changes do not sweep");
+        assert!(workspace.sweep_if_due());
         assert_eq!(stored(&workspace), workspace.cached_results(), "swept");
+        assert!(!workspace.sweep_if_due(), "due again after 64 more changes");
     }
 
-    /// The sweep that follows every 64th change drops results nobody verified lately, not those
+    /// A caller that never sweeps still gets its memory back: the 256th change without a sweep
+    /// sweeps.
+    #[test]
+    fn changes_sweep_when_a_sweep_is_long_overdue() {
+        let mut workspace = Workspace::new(vec![("a.py".into(), numbered_module(0))], []);
+        crate::check_file(&workspace, FileId(0), &crate::CheckOptions::default());
+        let before = workspace.cache.stored();
+        for n in 1..crate::cache::SWEEP_OVERDUE {
+            workspace.replace_facts(FileId(0), numbered_module(n));
+        }
+        assert_eq!(workspace.cache.stored(), before);
+        workspace.replace_facts(FileId(0), numbered_module(crate::cache::SWEEP_OVERDUE));
+        assert_eq!(workspace.cache.stored(), workspace.cached_results());
+    }
+
+    /// A sweep due after 64 changes drops results nobody verified lately, not those
     /// of the file being typed in: their old values are what lets results computed again come out
     /// "unchanged" (a sweep that dropped them cost the next check its early cutoff: 3 -> 9 ms on
     /// `modeling_utils.py`).
@@ -433,6 +460,7 @@ mod tests {
         }
         let before = workspace.cache.stored();
         workspace.replace_facts(FileId(0), numbered_module(crate::cache::SWEEP_EVERY));
+        assert!(workspace.sweep_if_due());
         assert_eq!(workspace.cache.stored(), before);
     }
 

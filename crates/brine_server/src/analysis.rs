@@ -251,6 +251,8 @@ impl Analyzer {
         if !self.is_current(generation) {
             return None;
         }
+        // Phase 2 starts after a pause in typing: the time to drop stale cached results.
+        state.workspace.sweep_if_due();
         let checked = self.check(&state, rest, generation)?;
         state.record_mentions(checked.mentions);
         state.checked_everything();

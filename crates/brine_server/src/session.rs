@@ -141,11 +141,20 @@ impl Session {
         timer.phase("phase 1 (apply changes, check changed and open files)");
         let completed = match self.handle(joined, generation).await {
             Some(rest) if !rest.is_empty() && self.analyzer.is_current(generation) => {
-                let analyzer = self.analyzer.clone();
-                let joined =
-                    tokio::task::spawn_blocking(move || analyzer.run_rest(generation, &rest)).await;
-                timer.phase("phase 2 (check the other files)");
-                self.handle(joined, generation).await.is_some()
+                // Phase 2 takes both cores for a fraction of a second. While the user types, the
+                // next keystroke would cancel it, and its reparse, lowering and check would share
+                // the cores with the files still being checked: wait for a pause in typing first.
+                tokio::time::sleep(PHASE_2_PAUSE).await;
+                if self.analyzer.is_current(generation) {
+                    let analyzer = self.analyzer.clone();
+                    let joined =
+                        tokio::task::spawn_blocking(move || analyzer.run_rest(generation, &rest))
+                            .await;
+                    timer.phase("phase 2 (check the other files)");
+                    self.handle(joined, generation).await.is_some()
+                } else {
+                    false
+                }
             }
             Some(_) => true,
             None => false,
@@ -314,6 +323,12 @@ impl<'a> ProgressReporter<'a> {
         }
     }
 }
+
+/// How long phase 2 (checking the files phase 1 left) waits for another change before it starts:
+/// longer than the time between two keystrokes of someone typing, so that typing is never slowed
+/// by a check of the whole workspace it would cancel, and short enough that the other files'
+/// diagnostics follow a pause without a visible delay.
+const PHASE_2_PAUSE: Duration = Duration::from_millis(250);
 
 /// Prints how long each phase of a run took to stderr when `BRINE_TIMINGS` is set (as
 /// `brine check` does), for benchmarking the server.

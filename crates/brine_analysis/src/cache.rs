@@ -68,12 +68,11 @@ pub(crate) enum Node {
     CallTargetsIn(Name, FileId),
 }
 
-/// When a result was last seen to hold, and when its value last changed.
+/// What a cached result read, when it was last seen to hold, and whether it was durable then.
 #[derive(Clone, Debug)]
 pub(crate) struct Stamp {
     pub deps: Arc<[Dep]>,
     pub verified_at: u32,
-    pub changed_at: u32,
     /// Whether everything it read, through the results it read, comes from files never edited.
     pub durable: bool,
 }
@@ -89,12 +88,17 @@ struct Stored<T> {
 }
 
 impl<T> Stored<T> {
+    /// When it last changed and whether it is durable, if it was verified at revision `now`.
+    fn current_change(&self, now: u32) -> Option<(u32, bool)> {
+        let (verified_at, durable) = self.verified.load();
+        (verified_at == now).then_some((self.changed_at, durable))
+    }
+
     fn stamp(&self) -> Stamp {
         let (verified_at, durable) = self.verified.load();
         Stamp {
             deps: self.deps.clone(),
             verified_at,
-            changed_at: self.changed_at,
             durable,
         }
     }
@@ -154,6 +158,10 @@ where
 impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
     fn stamp(&self, key: &K) -> Option<Stamp> {
         self.0.get(key).map(|entry| entry.stamp())
+    }
+
+    fn current_change(&self, key: &K, now: u32) -> Option<(u32, bool)> {
+        self.0.get(key)?.current_change(now)
     }
 
     fn mark_verified(&self, key: &K, now: u32, durable: bool) {
@@ -371,6 +379,25 @@ impl ResultCache {
             Node::CallSites(file, function) => self.call_sites.stamp(&(*file, *function)),
             Node::CallTargets(name) => self.call_targets.stamp(name),
             Node::CallTargetsIn(name, file) => self.call_targets_in.stamp(&(*name, *file)),
+        }
+    }
+
+    /// When the result of `node` last changed and whether it is durable, if it was verified at the
+    /// current revision: what most reads during a verification need, without copying the
+    /// dependency list of a full [`Stamp`].
+    pub fn current_change(&self, node: &Node) -> Option<(u32, bool)> {
+        let now = self.revisions.current;
+        match node {
+            Node::Resolved(key, shallow) => {
+                (self.resolved).current_change(&(key.clone(), *shallow), now)
+            }
+            Node::CallSites(file, function) => {
+                self.call_sites.current_change(&(*file, *function), now)
+            }
+            Node::CallTargets(name) => self.call_targets.current_change(name, now),
+            Node::CallTargetsIn(name, file) => {
+                self.call_targets_in.current_change(&(*name, *file), now)
+            }
         }
     }
 

@@ -348,14 +348,15 @@ impl<'w> Resolver<'w> {
                 return None;
             }
         }
+        // Most results read during a verification were verified already at this revision.
+        let cache = self.workspace.cache();
+        if let Some(current) = cache.current_change(node) {
+            return Some(current);
+        }
         if !self.holds_now(node) {
             self.recompute(node);
         }
-        let cache = self.workspace.cache();
-        cache
-            .stamp(node)
-            .filter(|stamp| stamp.verified_at == cache.revision())
-            .map(|stamp| (stamp.changed_at, stamp.durable))
+        self.workspace.cache().current_change(node)
     }
 
     /// Computes the cached result `node` again (storing it, unless a cycle cuts it short).

@@ -17,10 +17,14 @@
 //! top-level or member), and which has no syntax error (error recovery may depend on the context),
 //! is *replayed*: its chunk is copied through the lowerer with every id rebased onto the current
 //! table lengths (and the class's ids onto the new class's) and every position moved by the
-//! distance the statement moved. A replayed class keeps its members' chunks, rebased alike. The lowerer's end-of-file steps (sorting each scope's names, storing
-//! parameters and declarations, moving `global` bindings) then run as for a full lowering, so the
-//! result is equal to [`lower`](super::lower) of the new text; `tests/reused.rs` checks that on
-//! edits of every fixture.
+//! distance the statement moved. A replayed class keeps its members' chunks, rebased alike.
+//!
+//! The lowerer's end-of-file steps (sorting each scope's names, storing parameters and
+//! declarations, moving `global` bindings) then run as for a full lowering, so the result is equal
+//! to [`lower`](super::lower) of the new text. Two things depend on other statements and are kept
+//! apart: the bindings a `global` elsewhere made conditional (restored before replay) and the
+//! depth-limit flag (per chunk). `tests/moved.rs` checks the equality after every edit of every
+//! fixture, and the `incremental_edits` fuzz target after random ones.
 
 use std::hash::{Hash, Hasher};
 
@@ -55,7 +59,8 @@ struct Checkpoint {
     outer_nonlocals: u32,
 }
 
-/// One top-level statement's facts: where its text was, and its run of each table.
+/// One statement's facts (a top-level statement's or a member's): where its text was, and its run
+/// of each table.
 #[derive(Clone, Debug)]
 struct Chunk {
     text: TextKey,
@@ -103,8 +108,8 @@ impl TextKey {
 }
 
 /// What [`lower_reusing`](super::lower_reusing) needs of a file's previous lowering besides its
-/// facts: the chunk of each top-level statement. Kept for open documents only (about 150 bytes
-/// per top-level statement).
+/// facts: the chunk of each top-level statement and class member, and the text. Kept for open
+/// documents only (the text, and about 100 bytes per statement).
 #[derive(Clone, Debug, Default)]
 pub struct StatementChunks {
     /// The text these chunks were lowered from, to compare statements with.
@@ -126,8 +131,9 @@ impl StatementChunks {
         self.chunks.is_empty()
     }
 
-    /// How many top-level statements the lowering that made these chunks copied from the previous
-    /// lowering instead of lowering them from the tree (a figure for tests and benchmarks).
+    /// How many statements (top-level ones and class members) the lowering that made these chunks
+    /// copied from the previous lowering instead of lowering them from the tree (a figure for
+    /// tests and benchmarks).
     pub fn replayed(&self) -> usize {
         self.replayed
     }

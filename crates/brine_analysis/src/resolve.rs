@@ -1011,21 +1011,19 @@ impl<'w> Resolver<'w> {
                 let position = (index as usize).checked_sub(usize::from(implicit_first));
                 let position = position.filter(|_| kind != ParamKind::KeywordOnly);
                 let keyword = (kind != ParamKind::PositionalOnly).then_some(name);
-                let passed =
-                    this.site_argument(site_file, call, position, keyword, cache_arguments);
-                if !passed.is_empty() {
-                    values.extend(passed);
-                } else if let Some(default) = default {
-                    values.extend(this.eval(file, default));
-                } else {
-                    values.push(Value::Unknown);
+                match this.site_argument(site_file, call, position, keyword, cache_arguments) {
+                    Some(passed) => values.extend(passed),
+                    None => match default {
+                        Some(default) => values.extend(this.eval(file, default)),
+                        None => values.push(Value::Unknown),
+                    },
                 }
             }
             values
         })
     }
 
-    /// The values a call passes for a parameter (`Unknown` when `**kwargs` may carry it), or none
+    /// The values a call passes for a parameter (`Unknown` when `**kwargs` may carry it), or `None`
     /// when it passes nothing. With `cached`, a result of its own per call site: a parameter's
     /// values are then gathered from parts that hold while only the function's own file changes,
     /// instead of evaluating every argument again (a parameter of `modeling_utils.py` with 1,000
@@ -1037,12 +1035,12 @@ impl<'w> Resolver<'w> {
         position: Option<usize>,
         keyword: Option<Name>,
         cached: bool,
-    ) -> ValueSet {
+    ) -> Option<ValueSet> {
         let passed =
             |this: &mut Self| match this.call_argument(file, call, position, keyword.as_deref()) {
-                ArgValue::Passed { values, .. } => values,
-                ArgValue::MaybeInKwargs => ValueSet::unknown(),
-                ArgValue::Absent => ValueSet::default(),
+                ArgValue::Passed { values, .. } => Some(values),
+                ArgValue::MaybeInKwargs => Some(ValueSet::unknown()),
+                ArgValue::Absent => None,
             };
         if !cached {
             return passed(self);
@@ -1061,7 +1059,13 @@ impl<'w> Resolver<'w> {
             // directly, as it was before arguments were cached (a cut would read as "not passed").
             return passed(self);
         }
-        self.guarded(key, passed)
+        // The cached part is the values passed, empty when nothing is. An argument can be passed
+        // with no values too, so an empty part is read again directly to tell the two apart.
+        let values = self.guarded(key, |this| passed(this).unwrap_or_default());
+        if values.is_empty() {
+            return passed(self);
+        }
+        Some(values)
     }
 
     /// Calls in the workspace that call `function` (directly, as a method, or as a constructor

@@ -100,36 +100,77 @@ impl FileFacts {
     /// Parameters keep their binding offset 0, which means "before every use" wherever they are.
     /// The line index and suppressions are the caller's to recompute from the new text.
     pub fn map_positions(&mut self, map: impl Fn(u32) -> u32) {
-        let range =
-            |range: &mut TextRange| *range = TextRange::new(map(range.start), map(range.end));
-        self.expr_ranges
-            .map(|old| TextRange::new(map(old.start), map(old.end)));
-        for binding in &mut self.bindings {
-            if !matches!(binding.kind, BindingKind::Param { .. }) {
-                binding.offset = map(binding.offset);
-            }
-            range(&mut binding.range);
-        }
-        for call in &mut self.calls {
-            range(&mut call.range);
-            range(&mut call.args_range);
-            call.statement_start = map(call.statement_start);
-        }
+        self.expr_ranges.map(|old| map_range(old, &map));
+        self.bindings
+            .iter_mut()
+            .for_each(|b| b.move_positions(&map));
+        self.calls.iter_mut().for_each(|c| c.move_positions(&map));
         self.call_args
             .iter_mut()
-            .for_each(|arg| range(&mut arg.range));
+            .for_each(|a| a.move_positions(&map));
         self.functions
             .iter_mut()
-            .for_each(|f| range(&mut f.name_range));
-        self.classes
-            .iter_mut()
-            .for_each(|c| range(&mut c.name_range));
-        for write in &mut self.attribute_writes {
-            write.offset = map(write.offset);
+            .for_each(|f| f.move_positions(&map));
+        self.classes.iter_mut().for_each(|c| c.move_positions(&map));
+        (self.attribute_writes.iter_mut()).for_each(|w| w.move_positions(&map));
+        (self.verifications.iter_mut()).for_each(|v| v.move_positions(&map));
+    }
+}
+
+/// `range` with both ends moved by `map`.
+pub(crate) fn map_range(range: TextRange, map: &impl Fn(u32) -> u32) -> TextRange {
+    TextRange::new(map(range.start), map(range.end))
+}
+
+// Each kind of fact that holds positions moves them in one place, for `map_positions` and for the
+// statements a lowering copies from the previous one (`lower/reuse.rs`).
+
+impl Binding {
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        // Parameters are bound at offset 0, before every use, wherever the function is.
+        if !matches!(self.kind, BindingKind::Param { .. }) {
+            self.offset = map(self.offset);
         }
-        self.verifications
-            .iter_mut()
-            .for_each(|v| range(&mut v.verified));
+        self.range = map_range(self.range, map);
+    }
+}
+
+impl Call {
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        self.range = map_range(self.range, map);
+        self.args_range = map_range(self.args_range, map);
+        self.statement_start = map(self.statement_start);
+    }
+}
+
+impl Arg {
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        self.range = map_range(self.range, map);
+    }
+}
+
+impl Function {
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        self.name_range = map_range(self.name_range, map);
+    }
+}
+
+impl Class {
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        self.name_range = map_range(self.name_range, map);
+    }
+}
+
+impl AttributeWrite {
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        self.offset = map(self.offset);
+    }
+}
+
+impl Verification {
+    /// The end of a check verified "to the end of the scope" is `u32::MAX`, which `map` keeps.
+    pub(crate) fn move_positions(&mut self, map: &impl Fn(u32) -> u32) {
+        self.verified = map_range(self.verified, map);
     }
 }
 

@@ -28,12 +28,13 @@
 
 use std::hash::{Hash, Hasher};
 
-use brine_syntax::{Node, TextRange};
+use brine_syntax::Node;
 use rustc_hash::FxHashMap;
 
 use super::statements::Work;
 use super::{Declarations, FunctionLists, Lowerer};
 use crate::facts::*;
+use crate::positions::map_range;
 
 /// The length of each of the lowerer's tables at one point of the lowering (see the module doc).
 #[derive(Clone, Copy, Debug, Default)]
@@ -356,15 +357,10 @@ impl<'a> Lowerer<'a> {
         let (from, old_end) = (&chunk.from, &chunk.to);
         let ids = Rebase::new(chunk, to, class);
         let shift = i64::from(start) - i64::from(chunk.start);
-        let pos = |offset: u32| (i64::from(offset) + shift) as u32;
-        let range = |range: TextRange| {
-            // An open end (`u32::MAX`, "to the end of the scope") stays open.
-            let end = if range.end == u32::MAX {
-                u32::MAX
-            } else {
-                pos(range.end)
-            };
-            TextRange::new(pos(range.start), end)
+        // An open end (`u32::MAX`, "to the end of the scope") stays open.
+        let pos = |offset: u32| match offset {
+            u32::MAX => offset,
+            _ => (i64::from(offset) + shift) as u32,
         };
         let run = |from: u32, to: u32| from as usize..to as usize;
 
@@ -423,20 +419,15 @@ impl<'a> Lowerer<'a> {
                 BindingKind::Unknown => BindingKind::Unknown,
             };
             let origin = ids.scope(binding.origin);
-            // Parameters are bound at offset 0 ("before every use") wherever they are.
-            let offset = match kind {
-                BindingKind::Param { .. } => binding.offset,
-                _ => pos(binding.offset),
-            };
-            self.facts.bindings.push(Binding {
-                name: binding.name,
+            let mut replayed = Binding {
                 kind,
                 origin,
-                offset,
-                range: range(binding.range),
                 unconditional: binding.unconditional
                     || previous.made_conditional.binary_search(&index).is_ok(),
-            });
+                ..binding.clone()
+            };
+            replayed.move_positions(&pos);
+            self.facts.bindings.push(replayed);
             // Before `global` bindings move, a binding belongs to the scope whose code binds it.
             self.scope_names[origin.index()]
                 .entry(binding.name)
@@ -447,9 +438,8 @@ impl<'a> Lowerer<'a> {
         for index in run(from.exprs, old_end.exprs) {
             let expr = ids.rebase_expr(&old.exprs[index]);
             self.facts.exprs.push(expr);
-            self.facts
-                .expr_ranges
-                .push(range(old.expr_range(ExprId(index as u32))));
+            let range = old.expr_range(ExprId(index as u32));
+            self.facts.expr_ranges.push(map_range(range, &pos));
         }
         let lists = &old.expr_lists[run(from.expr_lists, old_end.expr_lists)];
         (self.facts.expr_lists).extend(lists.iter().map(|&e| ids.expr(e)));
@@ -466,22 +456,22 @@ impl<'a> Lowerer<'a> {
             .push_str(&old.string_data[run(from.string_data, old_end.string_data)]);
 
         for call in &old.calls[run(from.calls, old_end.calls)] {
-            self.facts.calls.push(Call {
+            let mut call = Call {
                 callee: ids.expr(call.callee),
                 args: ids.span(call.args, from.call_args, to.call_args),
                 scope: ids.scope(call.scope),
-                range: range(call.range),
-                args_range: range(call.args_range),
-                trailing_comma: call.trailing_comma,
-                statement_start: pos(call.statement_start),
-            });
+                ..call.clone()
+            };
+            call.move_positions(&pos);
+            self.facts.calls.push(call);
         }
         for arg in &old.call_args[run(from.call_args, old_end.call_args)] {
-            self.facts.call_args.push(Arg {
-                kind: arg.kind.clone(),
+            let mut arg = Arg {
                 value: ids.expr(arg.value),
-                range: range(arg.range),
-            });
+                ..arg.clone()
+            };
+            arg.move_positions(&pos);
+            self.facts.call_args.push(arg);
         }
 
         for function in &old.functions[run(from.functions, old_end.functions)] {
@@ -498,44 +488,49 @@ impl<'a> Lowerer<'a> {
                 decorators: exprs(old.decorators(function)),
                 returns: exprs(old.returns(function)),
             });
-            self.facts.functions.push(Function {
-                name: function.name,
+            // Its parameters, decorators and returns are stored at the end, as when lowering.
+            let mut function = Function {
                 scope: ids.scope(function.scope),
                 parent_scope: ids.scope(function.parent_scope),
                 params: Span::default(),
                 class: function.class.map(|c| ids.class(c)),
                 decorators: Span::default(),
                 returns: Span::default(),
-                is_async: function.is_async,
-                name_range: range(function.name_range),
-            });
+                ..function.clone()
+            };
+            function.move_positions(&pos);
+            self.facts.functions.push(function);
         }
         for class in &old.classes[run(from.classes, old_end.classes)] {
-            self.facts.classes.push(Class {
+            let mut class = Class {
                 name: class.name,
                 scope: ids.scope(class.scope),
                 parent_scope: ids.scope(class.parent_scope),
                 bases: class.bases.iter().map(|&e| ids.expr(e)).collect(),
-                name_range: range(class.name_range),
-            });
+                name_range: class.name_range,
+            };
+            class.move_positions(&pos);
+            self.facts.classes.push(class);
         }
         let writes = &old.attribute_writes[run(from.attribute_writes, old_end.attribute_writes)];
         for write in writes {
-            self.facts.attribute_writes.push(AttributeWrite {
+            let mut write = AttributeWrite {
                 object: ids.expr(write.object),
-                attr: write.attr,
                 value: ids.expr(write.value),
                 scope: ids.scope(write.scope),
-                offset: pos(write.offset),
-            });
+                ..write.clone()
+            };
+            write.move_positions(&pos);
+            self.facts.attribute_writes.push(write);
         }
         let checks = &old.verifications[run(from.verifications, old_end.verifications)];
         for check in checks {
-            self.facts.verifications.push(Verification {
+            let mut check = Verification {
                 scope: ids.scope(check.scope),
-                names: check.names.clone(),
-                verified: range(check.verified),
-            });
+                ..check.clone()
+            };
+            check.move_positions(&pos);
+            self.facts.verifications.push(check);
         }
         (self.facts.imports).extend_from_slice(&old.imports[run(from.imports, old_end.imports)]);
         (self.facts.star_imports)

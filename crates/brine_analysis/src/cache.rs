@@ -77,17 +77,24 @@ pub(crate) struct Stamp {
     pub durable: bool,
 }
 
-/// A cache entry: the result, what it was computed from, the last revision at which it was known
-/// to hold, and the revision at which its value last changed.
+/// A cache entry: the result and what is known of it ([`Meta`]).
 #[derive(Debug)]
 struct Stored<T> {
     value: T,
+    meta: Meta,
+}
+
+/// What a cache entry records besides its value, alike for every kind of result: what it was
+/// computed from, the last revision at which it was known to hold, and the revision at which its
+/// value last changed.
+#[derive(Debug)]
+struct Meta {
     deps: Arc<[Dep]>,
     verified: Verified,
     changed_at: u32,
 }
 
-impl<T> Stored<T> {
+impl Meta {
     /// When it last changed and whether it is durable, if it was verified at revision `now`.
     fn current_change(&self, now: u32) -> Option<(u32, bool)> {
         let (verified_at, durable) = self.verified.load();
@@ -156,24 +163,15 @@ where
 }
 
 impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
-    fn stamp(&self, key: &K) -> Option<Stamp> {
-        self.0.get(key).map(|entry| entry.stamp())
-    }
-
-    fn current_change(&self, key: &K, now: u32) -> Option<(u32, bool)> {
-        self.0.get(key)?.current_change(now)
-    }
-
-    fn mark_verified(&self, key: &K, now: u32, durable: bool) {
-        if let Some(entry) = self.0.get(key) {
-            entry.verified.mark(now, durable);
-        }
+    /// `read` of what is known of the entry under `key`, if there is one.
+    fn meta<R>(&self, key: &K, read: impl FnOnce(&Meta) -> R) -> Option<R> {
+        self.0.get(key).map(|entry| read(&entry.meta))
     }
 
     /// `read` of the entry under `key`, if it was verified at revision `now`.
     fn current<U>(&self, key: &K, now: u32, read: impl FnOnce(&Stored<T>) -> U) -> Option<U> {
         let entry = self.0.get(key)?;
-        (entry.verified.load().0 == now).then(|| read(&entry))
+        (entry.meta.verified.load().0 == now).then(|| read(&entry))
     }
 
     /// Stores a result computed at revision `now`. When it equals the result it replaces, it keeps
@@ -182,20 +180,22 @@ impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
         // One lookup: stores happen at every computation that misses the cache.
         let slot = self.0.entry(key);
         let changed_at = match &slot {
-            Slot::Occupied(old) if old.get().value == value => old.get().changed_at,
+            Slot::Occupied(old) if old.get().value == value => old.get().meta.changed_at,
             _ => now,
         };
         slot.insert(Stored {
             value,
-            deps,
-            verified: Verified::new(now, durable),
-            changed_at,
+            meta: Meta {
+                deps,
+                verified: Verified::new(now, durable),
+                changed_at,
+            },
         });
     }
 
     fn sweep(&mut self, revisions: &Revisions) {
         self.0.retain(|_, entry| {
-            let stamp = entry.stamp();
+            let stamp = entry.meta.stamp();
             revisions.direct_reads_hold(&stamp) || revisions.recently_verified(&stamp)
         });
     }
@@ -203,7 +203,7 @@ impl<K: std::hash::Hash + Eq, T: PartialEq> Table<K, T> {
     fn holding(&self, revisions: &Revisions) -> usize {
         self.0
             .iter()
-            .filter(|entry| revisions.direct_reads_hold(&entry.stamp()))
+            .filter(|entry| revisions.direct_reads_hold(&entry.meta.stamp()))
             .count()
     }
 }
@@ -351,7 +351,9 @@ impl ResultCache {
             return !deps.contains(&Dep::Anything);
         }
         deps.iter().all(|dep| match dep {
-            Dep::Result(node) => self.stamp(node).is_some_and(|stamp| stamp.durable),
+            Dep::Result(node) => self
+                .meta(node, |meta| meta.verified.load().1)
+                .unwrap_or(false),
             _ => self.revisions.durable_read(dep),
         })
     }
@@ -372,14 +374,20 @@ impl ResultCache {
         self.call_targets_in.sweep(revisions);
     }
 
-    /// What `node` was computed from and when it was verified and changed, if it is cached.
-    pub fn stamp(&self, node: &Node) -> Option<Stamp> {
+    /// `read` of what is known of the cached result of `node`, if there is one.
+    fn meta<R>(&self, node: &Node, read: impl FnOnce(&Meta) -> R) -> Option<R> {
         match node {
-            Node::Resolved(key, shallow) => self.resolved.stamp(&(key.clone(), *shallow)),
-            Node::CallSites(file, function) => self.call_sites.stamp(&(*file, *function)),
-            Node::CallTargets(name) => self.call_targets.stamp(name),
-            Node::CallTargetsIn(name, file) => self.call_targets_in.stamp(&(*name, *file)),
+            Node::Resolved(key, shallow) => self.resolved.meta(&(key.clone(), *shallow), read),
+            Node::CallSites(file, function) => self.call_sites.meta(&(*file, *function), read),
+            Node::CallTargets(name) => self.call_targets.meta(name, read),
+            Node::CallTargetsIn(name, file) => self.call_targets_in.meta(&(*name, *file), read),
         }
+    }
+
+    /// What `node` was computed from, when it was verified and whether it was durable then, if it
+    /// is cached.
+    pub fn stamp(&self, node: &Node) -> Option<Stamp> {
+        self.meta(node, Meta::stamp)
     }
 
     /// When the result of `node` last changed and whether it is durable, if it was verified at the
@@ -387,38 +395,13 @@ impl ResultCache {
     /// dependency list of a full [`Stamp`].
     pub fn current_change(&self, node: &Node) -> Option<(u32, bool)> {
         let now = self.revisions.current;
-        match node {
-            Node::Resolved(key, shallow) => {
-                (self.resolved).current_change(&(key.clone(), *shallow), now)
-            }
-            Node::CallSites(file, function) => {
-                self.call_sites.current_change(&(*file, *function), now)
-            }
-            Node::CallTargets(name) => self.call_targets.current_change(name, now),
-            Node::CallTargetsIn(name, file) => {
-                self.call_targets_in.current_change(&(*name, *file), now)
-            }
-        }
+        self.meta(node, |meta| meta.current_change(now)).flatten()
     }
 
     /// Records that `node` holds at the current revision, and whether it is durable now.
     pub fn mark_verified(&self, node: &Node, durable: bool) {
         let now = self.revisions.current;
-        match node {
-            Node::Resolved(key, shallow) => {
-                self.resolved
-                    .mark_verified(&(key.clone(), *shallow), now, durable)
-            }
-            Node::CallSites(file, function) => {
-                self.call_sites
-                    .mark_verified(&(*file, *function), now, durable)
-            }
-            Node::CallTargets(name) => self.call_targets.mark_verified(name, now, durable),
-            Node::CallTargetsIn(name, file) => {
-                self.call_targets_in
-                    .mark_verified(&(*name, *file), now, durable)
-            }
-        }
+        self.meta(node, |meta| meta.verified.mark(now, durable));
     }
 
     // Values, if they were verified at the current revision (the resolver verifies the others
@@ -427,7 +410,7 @@ impl ResultCache {
     /// With the values, the file the result read if that is all it read.
     pub fn resolved(&self, key: &(Key, bool)) -> Option<(ValueSet, Option<FileId>)> {
         self.resolved.current(key, self.revision(), |entry| {
-            (entry.value.to_set(), Dep::only_file(&entry.deps))
+            (entry.value.to_set(), Dep::only_file(&entry.meta.deps))
         })
     }
 

@@ -235,13 +235,18 @@ fn reusing_equals_a_fresh_lowering_on_tricky_statements() {
         "if hashlib.sha256(data).hexdigest() != EXPECTED:\n    raise ValueError\n",
         "x = 1\nx = 1\n",
         &deep,
-        "def broken(:\n    return 1\n",
         "torch.load(path, weights_only=False)\n",
     ]
     .concat();
     let counts = check_file(Path::new("tricky.py"), &text);
     check_typing_session(Path::new("tricky.py"), &text);
     assert!(counts.replayed > 100, "only {} replayed", counts.replayed);
+    // A syntax error anywhere, before or after an edit, turns reuse off: error recovery can give
+    // the same text another tree elsewhere.
+    let broken = format!("{text}def broken(:\n    return 1\n");
+    let counts = check_file(Path::new("broken.py"), &broken);
+    check_typing_session(Path::new("broken.py"), &broken);
+    assert_eq!(counts.replayed, 0);
 }
 
 /// An edit in one method of a class lowers that method again and copies the rest: the other

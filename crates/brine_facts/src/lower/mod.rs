@@ -36,6 +36,10 @@ pub fn lower_reusing(
     file: &ParsedFile,
     previous: Option<(&FileFacts, &StatementChunks)>,
 ) -> (FileFacts, StatementChunks) {
+    // In a file with a syntax error, error recovery can give a statement another tree for the
+    // same text (an `incremental_edits` fuzz case: a comma typed two lines below changed it), so
+    // nothing is copied from or into a lowering of such a file.
+    let previous = previous.filter(|(facts, _)| !facts.has_syntax_errors && !file.has_errors());
     let mut reuse = Reuse::new(previous, true);
     let mut lowerer = Lowerer::new(file);
     if let Some((previous, _)) = previous {

@@ -14,8 +14,9 @@
 //!   class and its scope, and the module scope: names are resolved later, by name.
 //!
 //! So a statement whose text is the one of a chunk of the previous lowering (of the same kind:
-//! top-level or member), and which has no syntax error (error recovery may depend on the context),
-//! is *replayed*: its chunk is copied through the lowerer with every id rebased onto the current
+//! top-level or member) is *replayed*, when neither file has a syntax error (error recovery can
+//! give the same text another tree in another context, even a statement without an error of its
+//! own): its chunk is copied through the lowerer with every id rebased onto the current
 //! table lengths (and the class's ids onto the new class's) and every position moved by the
 //! distance the statement moved. A replayed class keeps its members' chunks, rebased alike.
 //!

@@ -5,6 +5,7 @@
 
 pub mod artifact;
 mod cache;
+pub mod demand;
 pub mod fix;
 mod resolve;
 pub mod rules;
@@ -13,6 +14,9 @@ mod value;
 mod workspace;
 
 pub use resolve::{lookup_scope, ArgValue, Cancelled, Resolver};
-pub use rules::{check_file, check_file_until, rule, CheckOptions, Finding, Rule, Severity, RULES};
+pub use rules::{
+    check_file, check_file_calls, check_file_until, rule, CheckOptions, Finding, Rule, Severity,
+    RULES,
+};
 pub use value::{Value, ValueSet};
 pub use workspace::{FactsChange, FileId, Workspace, WorkspaceFile};

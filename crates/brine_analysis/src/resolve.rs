@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::cache::{Dep, Node, ResultCache};
+use crate::demand::Demand;
 use crate::value::{Value, ValueSet};
 use crate::workspace::{CallTarget, CallTargetParts, FileId, Workspace};
 
@@ -627,7 +628,9 @@ impl<'w> Resolver<'w> {
     /// Resolves a name used at `offset` in `scope` with Python's scoping rules.
     fn eval_name(&mut self, file: FileId, name: &str, scope: ScopeId, offset: u32) -> ValueSet {
         let facts = self.facts(file);
-        let Some(owner) = lookup_scope(facts, name, scope) else {
+        let owner = lookup_scope(facts, name, scope);
+        crate::demand::note_lookup(self.workspace, facts, file, name, owner);
+        let Some(owner) = owner else {
             return self.unbound_name(file, name);
         };
         let use_offset = (owner == scope).then_some(offset);
@@ -656,7 +659,7 @@ impl<'w> Resolver<'w> {
         values
     }
 
-    fn eval_binding(&mut self, file: FileId, binding: BindingId) -> ValueSet {
+    pub(crate) fn eval_binding(&mut self, file: FileId, binding: BindingId) -> ValueSet {
         self.guarded(Key::Binding(file, binding), |this| {
             let facts = this.facts(file);
             match &facts.binding(binding).kind {
@@ -743,6 +746,7 @@ impl<'w> Resolver<'w> {
     /// A module-level name of a workspace module, as another module importing it sees it.
     fn module_member(&mut self, file: FileId, name: Name) -> ValueSet {
         self.guarded(Key::Member(file, name), |this| {
+            this.workspace.demand(|| Demand::InFile(file, name));
             let name = name.as_str();
             let facts = this.facts(file);
             let scope = FileFacts::MODULE_SCOPE;
@@ -816,6 +820,9 @@ impl<'w> Resolver<'w> {
         // leaves them the same, so what read them holds (see `crate::cache`).
         self.guarded(Key::ClassMember(file, class, attr, on_instance), |this| {
             let facts = this.facts(file);
+            let at = || facts.class(class).name_range.start;
+            this.workspace
+                .demand(|| Demand::ClassMember(file, at(), attr));
             let scope = facts.class(class).scope;
             let mut values = ValueSet::default();
             if facts.scope_names(scope).contains_key(&attr) {
@@ -838,6 +845,8 @@ impl<'w> Resolver<'w> {
     /// Values assigned to `self.attr` in the methods of `class`.
     fn instance_attribute_writes(&mut self, file: FileId, class: ClassId, attr: &str) -> ValueSet {
         let facts = self.facts(file);
+        self.workspace
+            .demand(|| Demand::self_writes(facts, file, class, attr));
         let mut values = ValueSet::default();
         for write in facts.self_attribute_writes(class, attr) {
             values.extend(self.eval(file, write.value));
@@ -870,7 +879,7 @@ impl<'w> Resolver<'w> {
         values
     }
 
-    fn function_returns(&mut self, file: FileId, function: FunctionId) -> ValueSet {
+    pub(crate) fn function_returns(&mut self, file: FileId, function: FunctionId) -> ValueSet {
         self.guarded(Key::Return(file, function), |this| {
             let facts = this.facts(file);
             let returns = facts.returns(facts.function(function));
@@ -1127,6 +1136,7 @@ impl<'w> Resolver<'w> {
         let cached = self.current(&node, |cache| cache.call_targets(name));
         let targets = cached.unwrap_or_else(|| {
             let workspace = self.workspace;
+            workspace.demand(|| Demand::Everywhere(name));
             let mut parts = Vec::new();
             // Each part is read as a result of its own; a new call of this name anywhere changes
             // the list of parts. Listed in full: a gathering reads many parts, and a part that

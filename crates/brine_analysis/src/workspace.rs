@@ -8,6 +8,7 @@ use brine_facts::{CallId, FileFacts, Name};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::cache::{Dep, ResultCache};
+use crate::demand::Demand;
 use crate::value::ValueSet;
 
 /// Index of a file in its [`Workspace`].
@@ -72,6 +73,8 @@ pub struct Workspace {
     /// allocation per result would be a tenth of the cache's memory.
     single_file_deps: Vec<Arc<[Dep]>>,
     no_deps: Arc<[Dep]>,
+    /// Reads by name, when a caller measures them (see [`crate::demand`]).
+    demands: Option<std::sync::Mutex<Vec<Demand>>>,
 }
 
 /// What [`Workspace::replace_facts`] found had changed in a file.
@@ -212,6 +215,30 @@ impl Workspace {
             .collect();
         self.cache.file_changed(id, renamed);
         FactsChange::Changed
+    }
+
+    /// From now on, resolution notes what it reads by name (for [`Workspace::take_demands`]).
+    pub fn log_demands(&mut self) {
+        self.demands = Some(Default::default());
+    }
+
+    /// The reads by name noted since the last call (in no particular order, with repeats).
+    pub fn take_demands(&self) -> Vec<Demand> {
+        match &self.demands {
+            Some(log) => std::mem::take(&mut *log.lock().unwrap_or_else(|e| e.into_inner())),
+            None => Vec::new(),
+        }
+    }
+
+    pub(crate) fn logs_demands(&self) -> bool {
+        self.demands.is_some()
+    }
+
+    /// Notes a read by name when demands are logged (built only then: interning has a cost).
+    pub(crate) fn demand(&self, demand: impl FnOnce() -> Demand) {
+        if let Some(log) = &self.demands {
+            log.lock().unwrap_or_else(|e| e.into_inner()).push(demand());
+        }
     }
 
     pub(crate) fn cache(&self) -> &ResultCache {

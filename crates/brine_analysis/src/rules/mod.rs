@@ -60,7 +60,18 @@ impl Finding {
 /// Runs every rule on one file of the workspace. Findings are sorted by position and code;
 /// suppression comments are honoured.
 pub fn check_file(workspace: &Workspace, file: FileId, options: &CheckOptions) -> Vec<Finding> {
-    check_with(Resolver::new(workspace), file, options)
+    check_with(Resolver::new(workspace), file, options, &|_| true)
+}
+
+/// [`check_file`] for the calls whose range `keep` accepts only (to measure a check that looks at
+/// some statements of a file: see [`crate::demand`]).
+pub fn check_file_calls(
+    workspace: &Workspace,
+    file: FileId,
+    options: &CheckOptions,
+    keep: &dyn Fn(TextRange) -> bool,
+) -> Vec<Finding> {
+    check_with(Resolver::new(workspace), file, options, keep)
 }
 
 /// [`check_file`] that stops as soon as `is_cancelled` returns true (it is asked before every
@@ -73,7 +84,14 @@ pub fn check_file_until(
     options: &CheckOptions,
     is_cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<Finding>, Cancelled> {
-    let check = || check_with(Resolver::until(workspace, is_cancelled), file, options);
+    let check = || {
+        check_with(
+            Resolver::until(workspace, is_cancelled),
+            file,
+            options,
+            &|_| true,
+        )
+    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
         Ok(findings) => Ok(findings),
         Err(payload) if payload.is::<Cancelled>() => Err(Cancelled),
@@ -81,11 +99,19 @@ pub fn check_file_until(
     }
 }
 
-fn check_with(mut resolver: Resolver, file: FileId, options: &CheckOptions) -> Vec<Finding> {
+fn check_with(
+    mut resolver: Resolver,
+    file: FileId,
+    options: &CheckOptions,
+    keep: &dyn Fn(TextRange) -> bool,
+) -> Vec<Finding> {
     let workspace = resolver.workspace();
     let facts = &*workspace.file(file).facts;
     let mut findings = Vec::new();
     for call in facts.call_ids() {
+        if !keep(facts.call(call).range) {
+            continue;
+        }
         let callee = facts.call(call).callee;
         if let Expr::Attribute { attr, .. } = facts.expr(callee) {
             if !could_be_sink(attr) {

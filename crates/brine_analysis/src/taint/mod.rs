@@ -23,6 +23,7 @@ use brine_facts::{
 };
 use brine_syntax::TextRange;
 
+use crate::demand::Demand;
 use crate::resolve::{lookup_scope, reaching_bindings, Resolver};
 use crate::rules::CheckOptions;
 use crate::value::Value;
@@ -372,7 +373,9 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
             self.verified = true;
             return Vec::new();
         }
-        let Some(owner) = lookup_scope(facts, name, scope) else {
+        let owner = lookup_scope(facts, name, scope);
+        crate::demand::note_lookup(self.resolver.workspace(), facts, file, name, owner);
+        let Some(owner) = owner else {
             return Vec::new();
         };
         let use_offset = (owner == scope).then_some(offset);
@@ -478,15 +481,16 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
 
     /// True when `function` is passed as the handler of a Gradio interface or event in its own file.
     fn is_gradio_handler(&mut self, file: FileId, function: FunctionId) -> bool {
+        for name in GRADIO_HANDLER_CALLS {
+            // The calls of these names in this file (a part of every call of them).
+            (self.resolver.workspace()).demand(|| Demand::Everywhere(brine_facts::intern(name)));
+        }
         let facts = self.facts(file);
         for call in facts.call_ids() {
             let Some(name) = facts.callee_name(call) else {
                 continue;
             };
-            if !matches!(
-                name,
-                "Interface" | "ChatInterface" | "click" | "submit" | "change" | "upload" | "input"
-            ) {
+            if !GRADIO_HANDLER_CALLS.contains(&name) {
                 continue;
             }
             let data = facts.args(facts.call(call));
@@ -553,6 +557,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         attr: &str,
     ) -> Vec<Reach> {
         let facts = self.facts(file);
+        (self.resolver.workspace()).demand(|| Demand::self_writes(facts, file, class, attr));
         let writes: Vec<(ExprId, u32, u32)> = facts
             .self_attribute_writes(class, attr)
             .map(|write| {
@@ -820,6 +825,17 @@ fn with_step(reach: Reach, step: FlowStep) -> Reach {
 }
 
 /// True when a digest check in the use's function (or module) verifies `name` at `offset`.
+/// Calls that take a Gradio handler (`fn=` or first argument).
+const GRADIO_HANDLER_CALLS: &[&str] = &[
+    "Interface",
+    "ChatInterface",
+    "click",
+    "submit",
+    "change",
+    "upload",
+    "input",
+];
+
 fn is_verified(facts: &FileFacts, name: &str, scope: ScopeId, offset: u32) -> bool {
     facts.verifications.iter().any(|check| {
         check.verified.start <= offset

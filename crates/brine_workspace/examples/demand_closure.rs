@@ -333,7 +333,7 @@ fn time_parsing_needed(
 
 /// Why a statement is needed: resolution asked for it, or it mentions a sink-valued name.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Forward {
+enum Need {
     Demanded(Demand),
     Mentioned(Name),
 }
@@ -440,14 +440,14 @@ fn main() {
             select(&mut selected, &mut fresh, file, index);
         }
     }
-    let mut seen_demands: FxHashSet<Forward> = FxHashSet::default();
+    let mut seen_demands: FxHashSet<Need> = FxHashSet::default();
     let mut rounds = 0;
     let mut growth: FxHashMap<String, usize> = FxHashMap::default();
     let mut findings = FxHashSet::default();
     while !fresh.is_empty() {
         rounds += 1;
         let checked: Vec<(usize, usize)> = std::mem::take(&mut fresh);
-        let mut forward: Vec<Name> = Vec::new();
+        let mut sink_valued: Vec<Name> = Vec::new();
         for &(file, index) in &checked {
             let range = statements[file].ranges[index];
             let id = FileId(file as u32);
@@ -456,7 +456,7 @@ fn main() {
             }) {
                 findings.insert(key(id, &finding));
             }
-            forward.extend(sink_valued_names(
+            sink_valued.extend(sink_valued_names(
                 &workspace,
                 id,
                 range,
@@ -464,20 +464,20 @@ fn main() {
             ));
         }
         let demands = workspace.take_demands();
-        let forward = forward.into_iter().map(Forward::Mentioned);
-        let demands = demands.into_iter().map(Forward::Demanded);
-        for demand in demands.chain(forward) {
+        let sink_valued = sink_valued.into_iter().map(Need::Mentioned);
+        let demands = demands.into_iter().map(Need::Demanded);
+        for demand in demands.chain(sink_valued) {
             if !seen_demands.insert(demand) {
                 continue;
             }
             let before = fresh.len();
             let (in_file, anywhere, label) = match demand {
-                Forward::Demanded(Demand::InFile(file, name)) => (
+                Need::Demanded(Demand::InFile(file, name)) => (
                     binding[file.index()].get(&name).map(|s| (file, s)),
                     None,
                     format!("binding {name}"),
                 ),
-                Forward::Demanded(Demand::ClassMember(file, at, name)) => {
+                Need::Demanded(Demand::ClassMember(file, at, name)) => {
                     let members = class_statements(
                         &statements[file.index()],
                         at,
@@ -488,7 +488,7 @@ fn main() {
                     }
                     (None, None, format!("member {name}"))
                 }
-                Forward::Demanded(Demand::SelfWrites(file, at, name)) => {
+                Need::Demanded(Demand::SelfWrites(file, at, name)) => {
                     let members = class_statements(
                         &statements[file.index()],
                         at,
@@ -499,10 +499,10 @@ fn main() {
                     }
                     (None, None, format!("self.{name}"))
                 }
-                Forward::Demanded(Demand::Everywhere(name)) => {
+                Need::Demanded(Demand::Everywhere(name)) => {
                     (None, calling.get(&name), format!("calls of {name}"))
                 }
-                Forward::Mentioned(name) => {
+                Need::Mentioned(name) => {
                     (None, everywhere.get(&name), format!("sink-valued {name}"))
                 }
             };

@@ -265,7 +265,7 @@ fn class_statements(
     let Some(holder) = holder else {
         return Vec::new();
     };
-    let is_header = statements.header.iter().any(|&h| h == Some(holder));
+    let is_header = statements.header.contains(&Some(holder));
     if !is_header || statements.header[holder].is_some() {
         return vec![holder];
     }
@@ -528,7 +528,7 @@ fn main() {
     }
 
     let mut growth: Vec<(String, usize)> = growth.into_iter().collect();
-    growth.sort_by(|a, b| b.1.cmp(&a.1));
+    growth.sort_by_key(|(_, added)| std::cmp::Reverse(*added));
     for (label, added) in growth.iter().take(40) {
         println!("  {added:6} statements added by {label}");
     }

@@ -358,10 +358,7 @@ fn main() {
     let files: Vec<(String, Arc<brine_facts::FileFacts>)> = outcome
         .files
         .iter()
-        .map(|f| {
-            let relative = f.path.strip_prefix(&root).unwrap_or(&f.path);
-            (relative.to_string_lossy().into_owned(), f.facts.clone())
-        })
+        .map(|f| (f.workspace_path.clone(), f.facts.clone()))
         .collect();
     let options = CheckOptions::default();
 
@@ -471,47 +468,36 @@ fn main() {
                 continue;
             }
             let before = fresh.len();
-            let (in_file, anywhere, label) = match demand {
-                Need::Demanded(Demand::InFile(file, name)) => (
-                    binding[file.index()].get(&name).map(|s| (file, s)),
-                    None,
-                    format!("binding {name}"),
-                ),
+            let in_file = |file: FileId, indexes: Vec<usize>| -> Vec<(usize, usize)> {
+                indexes.into_iter().map(|i| (file.index(), i)).collect()
+            };
+            let listed = |list: Option<&Vec<(usize, usize)>>| list.cloned().unwrap_or_default();
+            let (needed, label) = match demand {
+                Need::Demanded(Demand::InFile(file, name)) => {
+                    let bindings = binding[file.index()].get(&name).cloned();
+                    (
+                        in_file(file, bindings.unwrap_or_default()),
+                        format!("binding {name}"),
+                    )
+                }
                 Need::Demanded(Demand::ClassMember(file, at, name)) => {
-                    let members = class_statements(
-                        &statements[file.index()],
-                        at,
-                        binding[file.index()].get(&name),
-                    );
-                    for index in members {
-                        select(&mut selected, &mut fresh, file.index(), index);
-                    }
-                    (None, None, format!("member {name}"))
+                    let bindings = binding[file.index()].get(&name);
+                    let members = class_statements(&statements[file.index()], at, bindings);
+                    (in_file(file, members), format!("member {name}"))
                 }
                 Need::Demanded(Demand::SelfWrites(file, at, name)) => {
-                    let members = class_statements(
-                        &statements[file.index()],
-                        at,
-                        writing[file.index()].get(&name),
-                    );
-                    for index in members {
-                        select(&mut selected, &mut fresh, file.index(), index);
-                    }
-                    (None, None, format!("self.{name}"))
+                    let writes = writing[file.index()].get(&name);
+                    let members = class_statements(&statements[file.index()], at, writes);
+                    (in_file(file, members), format!("self.{name}"))
                 }
                 Need::Demanded(Demand::Everywhere(name)) => {
-                    (None, calling.get(&name), format!("calls of {name}"))
+                    (listed(calling.get(&name)), format!("calls of {name}"))
                 }
                 Need::Mentioned(name) => {
-                    (None, everywhere.get(&name), format!("sink-valued {name}"))
+                    (listed(everywhere.get(&name)), format!("sink-valued {name}"))
                 }
             };
-            if let Some((file, indexes)) = in_file {
-                for &index in indexes {
-                    select(&mut selected, &mut fresh, file.index(), index);
-                }
-            }
-            for &(file, index) in anywhere.into_iter().flatten() {
+            for (file, index) in needed {
                 select(&mut selected, &mut fresh, file, index);
             }
             let added = fresh.len() - before;

@@ -20,10 +20,7 @@ fn main() {
     let files: Vec<(String, Arc<brine_facts::FileFacts>)> = outcome
         .files
         .iter()
-        .map(|f| {
-            let rel = f.path.strip_prefix(&root).unwrap_or(&f.path);
-            (rel.to_string_lossy().into_owned(), f.facts.clone())
-        })
+        .map(|f| (f.workspace_path.clone(), f.facts.clone()))
         .collect();
     eprintln!("after check_paths: {}", rss());
     drop(outcome);

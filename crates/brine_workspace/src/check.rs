@@ -71,6 +71,9 @@ pub(crate) struct LoadedFile {
 #[derive(Debug, Clone)]
 pub struct CheckedFile {
     pub path: PathBuf,
+    /// Its path in the analysis' workspace: relative to the checked paths' common folder, with `/`
+    /// separators (what a [`brine_analysis::Workspace`] of these facts names it).
+    pub workspace_path: String,
     pub facts: Arc<FileFacts>,
     pub notebook: Option<Arc<Notebook>>,
     /// True for a pickle artifact (binary; its findings sit at the start of the file).
@@ -224,7 +227,9 @@ fn check_paths_in_pool(request: &CheckRequest) -> Result<CheckOutcome, SettingsE
     outcome.reports = reports;
     outcome.files = files
         .into_iter()
-        .map(|file| CheckedFile {
+        .zip(workspace.files())
+        .map(|(file, (_, in_workspace))| CheckedFile {
+            workspace_path: in_workspace.path.clone(),
             path: file.path,
             facts: file.facts,
             notebook: file.notebook,

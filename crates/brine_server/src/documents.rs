@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use brine_facts::{FileFacts, StatementChunks};
-use brine_syntax::{LineIndex, ParsedFile, TextEdit};
+use brine_syntax::{ParsedFile, TextEdit};
 use dashmap::DashMap;
 use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
 
@@ -42,10 +42,14 @@ pub enum ChangeRejected {
 
 impl Document {
     pub fn new(version: i32, text: String) -> Self {
-        let lines = Arc::new(LineMap::new(&text));
+        let parsed = ParsedFile::parse(text);
+        let lines = Arc::new(LineMap::with_index(
+            parsed.line_index().clone(),
+            parsed.text(),
+        ));
         Document {
             version,
-            parsed: ParsedFile::parse(text),
+            parsed,
             lines,
             last_facts: None,
             last_lowered: None,
@@ -71,20 +75,20 @@ impl Document {
             });
         }
         // Each change's positions refer to the text after the previous change.
-        let mut index = self.lines.index().clone();
         for change in changes {
             match change.range {
                 None => self.parsed = ParsedFile::parse(change.text),
                 Some(range) => {
-                    let range = convert::text_range(&index, self.parsed.text(), range, encoding);
+                    let index = self.parsed.line_index();
+                    let range = convert::text_range(index, self.parsed.text(), range, encoding);
                     self.parsed.apply_edit(&TextEdit {
                         range,
                         new_text: change.text,
                     });
                 }
             }
-            index = LineIndex::new(self.parsed.text());
         }
+        let index = self.parsed.line_index().clone();
         self.lines = Arc::new(LineMap::with_index(index, self.parsed.text()));
         self.version = version;
         Ok(())

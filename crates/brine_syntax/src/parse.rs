@@ -1,9 +1,11 @@
 //! Parsing with tree-sitter-python, from scratch or incrementally after an edit.
 
+use std::sync::OnceLock;
+
 use tree_sitter::{InputEdit, Parser, Point, Tree};
 
 use crate::moves::{as_move, Move};
-use crate::TextRange;
+use crate::{LineIndex, TextRange};
 
 /// A document's text together with its syntax tree. Open documents keep one of these and apply edits
 /// to it; closed files are lowered to facts and dropped.
@@ -13,6 +15,9 @@ pub struct ParsedFile {
     /// The edits since the last [`ParsedFile::take_moves`] while each of them only moved code;
     /// `None` once one changed it.
     moves: Option<Vec<Move>>,
+    /// The line index of `text`, built at the first use after a change: an open document needs it
+    /// to convert the next edit's positions, to publish, and to lower, once per version.
+    line_index: OnceLock<LineIndex>,
 }
 
 /// A replacement of the bytes in `range` by `new_text`.
@@ -53,11 +58,17 @@ impl ParsedFile {
             text,
             tree,
             moves: None,
+            line_index: OnceLock::new(),
         }
     }
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The line index of the current text (built once per text).
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| LineIndex::new(&self.text))
     }
 
     pub fn tree(&self) -> &Tree {
@@ -81,11 +92,16 @@ impl ParsedFile {
         while !self.text.is_char_boundary(end) {
             end += 1;
         }
-        let start_position = point_at(&self.text, start);
-        let old_end_position = point_at(&self.text, end);
+        let index = self.line_index.take();
+        let point_at = |offset: usize| match &index {
+            Some(index) => point_in(index, offset),
+            None => point_at(&self.text, offset),
+        };
+        let start_position = point_at(start);
+        let old_end_position = point_at(end);
+        let new_end_position = point_after(start_position, &edit.new_text);
         self.text.replace_range(start..end, &edit.new_text);
         let new_end = start + edit.new_text.len();
-        let new_end_position = point_at(&self.text, new_end);
         let before = self.tree.clone();
         self.tree.edit(&InputEdit {
             start_byte: start,
@@ -125,6 +141,30 @@ impl ParsedFile {
     }
 }
 
+/// The point of `offset` from the text's line index.
+fn point_in(index: &LineIndex, offset: usize) -> Point {
+    let row = index.line_of(offset as u32);
+    Point {
+        row: row as usize,
+        column: offset - index.line_start(row) as usize,
+    }
+}
+
+/// The point after `inserted`, inserted at `start`.
+fn point_after(start: Point, inserted: &str) -> Point {
+    match memchr::memrchr(b'\n', inserted.as_bytes()) {
+        None => Point {
+            row: start.row,
+            column: start.column + inserted.len(),
+        },
+        Some(last_newline) => Point {
+            row: start.row + memchr::memchr_iter(b'\n', inserted.as_bytes()).count(),
+            column: inserted.len() - last_newline - 1,
+        },
+    }
+}
+
+/// The point of `offset`, counting lines (when no line index is at hand).
 fn point_at(text: &str, offset: usize) -> Point {
     let before = &text.as_bytes()[..offset];
     let row = memchr::memchr_iter(b'\n', before).count();
@@ -160,6 +200,74 @@ mod tests {
             file.tree().root_node().to_sexp(),
             fresh.tree().root_node().to_sexp()
         );
+    }
+
+    #[test]
+    fn points_from_the_line_index_equal_points_counted() {
+        let text = "a = 1\n\nclass C:\r\n    def f(self):\n        return 'é'\n";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(
+                point_in(&index, offset),
+                point_at(text, offset),
+                "at {offset}"
+            );
+        }
+        for inserted in ["", "x", "x\n", "\n\nyz", "é\nabc"] {
+            for start in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                let after = format!("{}{inserted}", &text[..start]);
+                assert_eq!(
+                    point_after(point_at(text, start), inserted),
+                    point_at(&after, after.len())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edits_with_the_line_index_built_match_a_fresh_parse() {
+        let mut file = ParsedFile::parse("def f(a):\n    return a\n\nx = f(1)\n".into());
+        let edits = [
+            (14, 20, "\n    b = a\n    return"),
+            (0, 0, "import os\n"),
+            (30, 31, ""),
+        ];
+        for (start, end, new_text) in edits {
+            file.line_index();
+            file.apply_edit(&TextEdit {
+                range: TextRange::new(start, end),
+                new_text: new_text.into(),
+            });
+            assert_eq!(file.line_index(), &LineIndex::new(file.text()));
+            let fresh = ParsedFile::parse(file.text().to_owned());
+            // Nodes the reparse reused keep the positions the edit gave them: they must be right.
+            assert_eq!(nodes(file.tree()), nodes(fresh.tree()));
+        }
+    }
+
+    /// Every node with its kind, bytes and points, in order.
+    fn nodes(tree: &Tree) -> Vec<(&'static str, usize, usize, Point, Point)> {
+        let mut all = Vec::new();
+        let mut cursor = tree.walk();
+        'walk: loop {
+            let node = cursor.node();
+            all.push((
+                node.kind(),
+                node.start_byte(),
+                node.end_byte(),
+                node.start_position(),
+                node.end_position(),
+            ));
+            if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                continue;
+            }
+            while cursor.goto_parent() {
+                if cursor.goto_next_sibling() {
+                    continue 'walk;
+                }
+            }
+            return all;
+        }
     }
 
     #[test]

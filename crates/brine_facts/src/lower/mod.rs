@@ -13,7 +13,7 @@ mod verify;
 use reuse::Reuse;
 pub use reuse::StatementChunks;
 
-use brine_syntax::{LineIndex, Node, NodeKind, ParsedFile, TextRange};
+use brine_syntax::{Node, NodeKind, ParsedFile, TextRange};
 use rustc_hash::FxHashMap;
 
 use crate::facts::*;
@@ -58,7 +58,7 @@ pub fn lower_reusing(
 pub fn lower_moved(old: &FileFacts, file: &ParsedFile, moves: &[brine_syntax::Move]) -> FileFacts {
     let mut facts = old.clone();
     facts.map_positions(|offset| moves.iter().fold(offset, |offset, moved| moved.map(offset)));
-    facts.line_index = LineIndex::new(file.text());
+    facts.line_index = file.line_index().clone();
     facts.suppressions = Suppressions::scan(file.text(), |offset| is_comment_at(file, offset));
     facts
 }
@@ -117,7 +117,7 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             text,
             facts: FileFacts {
-                line_index: LineIndex::new(text),
+                line_index: file.line_index().clone(),
                 suppressions: Suppressions::scan(text, |offset| is_comment_at(file, offset)),
                 has_syntax_errors: file.has_errors(),
                 ..FileFacts::default()

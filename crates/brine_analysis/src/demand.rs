@@ -41,7 +41,7 @@ pub(crate) fn note_lookup(
     workspace: &Workspace,
     facts: &FileFacts,
     file: FileId,
-    name: &str,
+    name: Name,
     owner: Option<ScopeId>,
 ) {
     if !workspace.logs_demands() {
@@ -54,7 +54,7 @@ pub(crate) fn note_lookup(
         )
     });
     if !local {
-        workspace.demand(|| Demand::InFile(file, brine_facts::intern(name)));
+        workspace.demand(|| Demand::InFile(file, name));
     }
 }
 
@@ -109,6 +109,9 @@ pub fn sink_valued_names(
             names.push(function.name);
         }
     }
+    // Scopes list their names in an order that differs between runs.
+    names.sort();
+    names.dedup();
     names
 }
 

@@ -458,7 +458,7 @@ impl<'w> Resolver<'w> {
         match facts.expr(expr) {
             Expr::Name { name, scope } => {
                 let offset = facts.expr_range(expr).start;
-                self.eval_name(file, name, *scope, offset)
+                self.eval_name(file, *name, *scope, offset)
             }
             Expr::Attribute { object, attr } => {
                 let objects = self.eval(file, *object).or_unknown();
@@ -626,7 +626,7 @@ impl<'w> Resolver<'w> {
     // ---- names -------------------------------------------------------------------------------
 
     /// Resolves a name used at `offset` in `scope` with Python's scoping rules.
-    fn eval_name(&mut self, file: FileId, name: &str, scope: ScopeId, offset: u32) -> ValueSet {
+    fn eval_name(&mut self, file: FileId, name: Name, scope: ScopeId, offset: u32) -> ValueSet {
         let facts = self.facts(file);
         let owner = lookup_scope(facts, name, scope);
         crate::demand::note_lookup(self.workspace, facts, file, name, owner);
@@ -647,7 +647,7 @@ impl<'w> Resolver<'w> {
     }
 
     /// A name bound nowhere in the file: a star import may provide it, else it is a builtin.
-    fn unbound_name(&mut self, file: FileId, name: &str) -> ValueSet {
+    fn unbound_name(&mut self, file: FileId, name: Name) -> ValueSet {
         let facts = self.facts(file);
         let mut values = ValueSet::default();
         for target in facts.star_imports.clone() {
@@ -747,7 +747,6 @@ impl<'w> Resolver<'w> {
     fn module_member(&mut self, file: FileId, name: Name) -> ValueSet {
         self.guarded(Key::Member(file, name), |this| {
             this.workspace.demand(|| Demand::InFile(file, name));
-            let name = name.as_str();
             let facts = this.facts(file);
             let scope = FileFacts::MODULE_SCOPE;
             if facts.scope_names(scope).contains_key(name) {
@@ -825,8 +824,8 @@ impl<'w> Resolver<'w> {
                 .demand(|| Demand::ClassMember(file, at(), attr));
             let scope = facts.class(class).scope;
             let mut values = ValueSet::default();
-            if facts.scope_names(scope).contains_key(&attr) {
-                for binding in reaching_bindings(facts, scope, &attr, None) {
+            if facts.scope_names(scope).contains_key(attr) {
+                for binding in reaching_bindings(facts, scope, attr, None) {
                     values.extend(this.eval_binding(file, binding));
                 }
             }
@@ -1298,9 +1297,9 @@ impl<'w> Resolver<'w> {
 
 /// The scope that binds `name` for a use in `scope`, following Python's LEGB rule (class bodies are
 /// not visible from functions nested in them).
-pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<ScopeId> {
+pub fn lookup_scope(facts: &FileFacts, name: Name, scope: ScopeId) -> Option<ScopeId> {
     let start = facts.scope(scope);
-    if facts.globals(start).iter().any(|global| *global == name) {
+    if facts.globals(start).contains(&name) {
         return facts
             .scope_names(FileFacts::MODULE_SCOPE)
             .contains_key(name)
@@ -1323,7 +1322,7 @@ pub fn lookup_scope(facts: &FileFacts, name: &str, scope: ScopeId) -> Option<Sco
 pub(crate) fn reaching_bindings(
     facts: &FileFacts,
     scope: ScopeId,
-    name: &str,
+    name: Name,
     use_offset: Option<u32>,
 ) -> Vec<BindingId> {
     let Some(all) = facts.scope_names(scope).get(name) else {

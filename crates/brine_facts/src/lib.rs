@@ -19,6 +19,6 @@ mod suppression;
 
 pub use facts::*;
 pub use lower::{lower, lower_moved, lower_reusing, lower_text, StatementChunks, MAX_EXPR_DEPTH};
-pub use names::intern;
+pub use names::{intern, interned};
 pub use range_table::RangeTable;
 pub use suppression::{CodeFilter, Suppressions};

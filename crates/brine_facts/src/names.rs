@@ -53,7 +53,18 @@ pub fn intern(text: &str) -> Name {
     name
 }
 
+/// The [`Name`] of `text` if it was ever interned (no name is bound by a text that never was).
+pub fn interned(text: &str) -> Option<Name> {
+    ids().get(text).copied()
+}
+
 impl Name {
+    /// The id: fixed for the life of the process, but not the same from one run to the next (it
+    /// depends on which thread interned what first), so an order by id must not reach any output.
+    pub(crate) fn id(self) -> u32 {
+        self.0
+    }
+
     pub fn as_str(self) -> &'static str {
         let id = self.0 as usize;
         STRINGS[id / CHUNK_SIZE]

@@ -186,3 +186,23 @@ fn digest_checks_are_verifications() {
         "a check that falls through verifies nothing"
     );
 }
+
+#[test]
+fn every_bound_name_is_found_by_its_id() {
+    // Interned out of order, so that ids and strings sort differently.
+    let source: String = (0..60)
+        .rev()
+        .map(|i| format!("name_{i} = {i}\nname_{i} = -{i}\n"))
+        .collect();
+    let facts = lower_text(&source);
+    let module = facts.scope_names(FileFacts::MODULE_SCOPE);
+    for i in 0..60 {
+        let bindings = module.get(intern(&format!("name_{i}"))).unwrap();
+        assert_eq!(bindings.len(), 2);
+        assert!(bindings
+            .iter()
+            .all(|&b| facts.binding(b).name == format!("name_{i}").as_str()));
+    }
+    assert!(module.get(intern("never_bound")).is_none());
+    assert_eq!(module.keys().count(), 60);
+}

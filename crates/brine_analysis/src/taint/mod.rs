@@ -19,7 +19,7 @@ pub mod library;
 use std::collections::{HashMap, HashSet};
 
 use brine_facts::{
-    BindingKind, CallId, Expr, ExprId, FStringPart, FileFacts, FunctionId, ParamKind, ScopeId,
+    BindingKind, CallId, Expr, ExprId, FStringPart, FileFacts, FunctionId, Name, ParamKind, ScopeId,
 };
 use brine_syntax::TextRange;
 
@@ -274,7 +274,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
         let facts = self.facts(file);
         match facts.expr(expr) {
             Expr::Name { name, scope } => {
-                self.name_reaches(file, name, *scope, facts.expr_range(expr).start)
+                self.name_reaches(file, *name, *scope, facts.expr_range(expr).start)
             }
             Expr::Attribute { object, attr } => self.attribute_reaches(file, expr, *object, attr),
             Expr::Call(call) => self.call_reaches(file, *call),
@@ -364,7 +364,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
     fn name_reaches(
         &mut self,
         file: FileId,
-        name: &str,
+        name: Name,
         scope: ScopeId,
         offset: u32,
     ) -> Vec<Reach> {
@@ -836,11 +836,11 @@ const GRADIO_HANDLER_CALLS: &[&str] = &[
     "input",
 ];
 
-fn is_verified(facts: &FileFacts, name: &str, scope: ScopeId, offset: u32) -> bool {
+fn is_verified(facts: &FileFacts, name: Name, scope: ScopeId, offset: u32) -> bool {
     facts.verifications.iter().any(|check| {
         check.verified.start <= offset
             && offset < check.verified.end
-            && check.names.iter().any(|n| &**n == name)
+            && check.names.contains(&name)
             && in_scope_chain(facts, scope, check.scope)
     })
 }

@@ -239,7 +239,7 @@ impl<'a> Lowerer<'a> {
             .push(id);
     }
 
-    /// Stores the names bound in each scope in the file's tables, sorted (see [`ScopeNames`]).
+    /// Stores the names bound in each scope in the file's tables, sorted by id (see [`ScopeNames`]).
     fn store_scope_names(&mut self) {
         let facts = &mut self.facts;
         for (scope, names) in facts
@@ -248,7 +248,7 @@ impl<'a> Lowerer<'a> {
             .zip(std::mem::take(&mut self.scope_names))
         {
             let mut names: Vec<(Name, NameBindings)> = names.into_iter().collect();
-            names.sort_unstable_by_key(|(name, _)| *name);
+            names.sort_unstable_by_key(|(name, _)| name.id());
             let start = facts.scope_name_keys.len();
             for (name, bindings) in names {
                 facts.scope_name_keys.extend(bindings.iter().map(|_| name));

@@ -14,6 +14,7 @@ use brine_facts::{
     FunctionId, ImportTarget, Name, ParamKind, ScopeId, ScopeKind,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -1269,9 +1270,9 @@ impl<'w> Resolver<'w> {
 
     /// The library name a callee value stands for: a library name, or a definition inside a
     /// workspace copy of a library package (when brine checks `transformers` itself).
-    pub fn library_name(&self, value: &Value) -> Option<String> {
+    pub fn library_name<'v>(&self, value: &'v Value) -> Option<Cow<'v, str>> {
         match value {
-            Value::Qualified(name) => Some(name.to_string()),
+            Value::Qualified(name) => Some(Cow::Borrowed(name)),
             Value::Function(file, function) => {
                 let workspace_file = self.workspace.file(*file);
                 let facts = &workspace_file.facts;
@@ -1280,15 +1281,38 @@ impl<'w> Resolver<'w> {
                     Some(class) => format!("{}.{}", workspace_file.module, facts.class(class).name),
                     None => workspace_file.module.clone(),
                 };
-                Some(format!("{owner}.{}", data.name))
+                Some(Cow::Owned(format!("{owner}.{}", data.name)))
             }
             Value::Class(file, class) => {
                 let workspace_file = self.workspace.file(*file);
-                Some(format!(
+                Some(Cow::Owned(format!(
                     "{}.{}",
                     workspace_file.module,
                     workspace_file.facts.class(*class).name
-                ))
+                )))
+            }
+            _ => None,
+        }
+    }
+
+    /// The last part of [`Resolver::library_name`] of `value`, without building the whole name:
+    /// enough to rule most callees out as sinks.
+    pub fn library_last_name<'v>(&self, value: &'v Value) -> Option<&'v str>
+    where
+        'w: 'v,
+    {
+        match value {
+            Value::Qualified(name) => name.rsplit('.').next(),
+            Value::Function(file, function) => Some(
+                self.workspace
+                    .file(*file)
+                    .facts
+                    .function(*function)
+                    .name
+                    .as_str(),
+            ),
+            Value::Class(file, class) => {
+                Some(self.workspace.file(*file).facts.class(*class).name.as_str())
             }
             _ => None,
         }

@@ -229,7 +229,17 @@ static PRETRAINED_PACKAGES: &[&str] = &["transformers", "diffusers", "peft"];
 
 /// The sink a library name stands for, if any.
 pub fn sink_for(name: &str) -> Option<SinkKind> {
-    if let Some((_, kind)) = SINKS.iter().find(|(sink, _)| *sink == name) {
+    // Asked for callees of every call: a map built once, not a scan of the table.
+    static BY_NAME: std::sync::LazyLock<rustc_hash::FxHashMap<&'static str, SinkKind>> =
+        std::sync::LazyLock::new(|| {
+            let mut by_name = rustc_hash::FxHashMap::default();
+            for &(sink, kind) in SINKS {
+                // The table's first entry for a name decides, as a scan would.
+                by_name.entry(sink).or_insert(kind);
+            }
+            by_name
+        });
+    if let Some(kind) = BY_NAME.get(name) {
         return Some(*kind);
     }
     let owner = name.strip_suffix(".from_pretrained")?;
@@ -347,3 +357,35 @@ pub static PACKAGED_DATASET_BUILDERS: &[&str] = &[
     "generator",
     "xml",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The check skips callees whose last name fails `could_be_sink` before building their full
+    /// name: every name `sink_for` knows must pass it.
+    #[test]
+    fn every_sink_passes_the_last_name_filter() {
+        let pretrained = PRETRAINED_PACKAGES
+            .iter()
+            .map(|package| format!("{package}.Model.from_pretrained"));
+        let names: Vec<String> = SINKS
+            .iter()
+            .map(|(sink, _)| sink.to_string())
+            .chain(pretrained)
+            .collect();
+        for name in names {
+            assert!(sink_for(&name).is_some(), "{name}");
+            let last = name.rsplit('.').next().unwrap();
+            assert!(could_be_sink(last), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_first_entry_of_a_sink_decides() {
+        for (sink, kind) in SINKS {
+            let first = SINKS.iter().find(|(name, _)| name == sink).unwrap().1;
+            assert_eq!(sink_for(sink), Some(first), "{sink} {kind:?}");
+        }
+    }
+}

@@ -121,22 +121,27 @@ fn check_with(
         let mut sinks: Vec<(SinkKind, String)> = Vec::new();
         let callees = resolver.eval(file, callee);
         for value in callees.iter() {
+            // Every library sink's last name passes `could_be_sink`: most callees are ruled out
+            // here, before their full name is built.
+            if !resolver.library_last_name(value).is_some_and(could_be_sink) {
+                continue;
+            }
             let Some(name) = resolver.library_name(value) else {
                 continue;
             };
             if let Some(kind) = sink_for(&name) {
                 if !sinks.iter().any(|(k, _)| *k == kind) {
-                    sinks.push((kind, name));
+                    sinks.push((kind, name.into_owned()));
                 }
             }
         }
-        if sinks.is_empty() {
+        if sinks.is_empty() && !options.user_sinks.is_empty() {
             for value in callees.iter() {
                 let Some(name) = resolver.library_name(value) else {
                     continue;
                 };
                 if options.user_sinks.iter().any(|sink| sink.name == name) {
-                    sinks.push((SinkKind::User, name));
+                    sinks.push((SinkKind::User, name.into_owned()));
                     break;
                 }
             }

@@ -640,7 +640,7 @@ impl<'r, 'w> TaintSearch<'r, 'w> {
                 if let Some((kind, description)) = library::call_source(&name) {
                     return vec![source_reach(file, call_range, kind, description)];
                 }
-                if library::HUB_FILE_SOURCES.contains(&name.as_str())
+                if library::HUB_FILE_SOURCES.contains(&&*name)
                     && self.unpinned_hub_download(file, call)
                 {
                     let description =

@@ -138,6 +138,9 @@ pub struct Resolver<'w> {
     /// What each computation in progress has read so far (innermost last), so cached results can be
     /// dropped exactly when a file they depend on changes.
     deps: RefCell<Vec<DepFrame>>,
+    /// Frames popped from `deps`, emptied, kept for their allocations: a check opens a frame for
+    /// every result it computes or verifies (tens of thousands after an edit).
+    spare_frames: RefCell<Vec<DepFrame>>,
     /// How many times a cycle or the depth bound cut resolution short. A result computed without a
     /// cut does not depend on evaluation order, so only those go into the workspace's shared cache;
     /// that keeps results deterministic however threads interleave.
@@ -149,6 +152,9 @@ pub struct Resolver<'w> {
     /// per resolver: without this, code that reads a name twice per line (`h = h + f(h)`) down a
     /// chain deeper than the bound was recomputed exponentially (33 such lines took 50 s).
     depth_cut: FxHashMap<((Key, bool), u32), DepthCut>,
+    /// `builtins.<name>` by name, built once per resolver: most unbound names are builtins
+    /// (`len`, `isinstance`), read thousands of times in the check of a big file.
+    builtins: FxHashMap<Name, Arc<str>>,
     /// Cached results whose dependencies are being verified, innermost last; meeting one again
     /// (results that read each other) counts as a change.
     verifying: FxHashSet<Node>,
@@ -199,9 +205,11 @@ impl<'w> Resolver<'w> {
             depth: 0,
             shallow: false,
             deps: RefCell::new(Vec::new()),
+            spare_frames: RefCell::new(Vec::new()),
             cuts: 0,
             cycle_cuts: 0,
             depth_cut: FxHashMap::default(),
+            builtins: FxHashMap::default(),
             verifying: FxHashSet::default(),
             verify_depth: 0,
             stale: FxHashSet::default(),
@@ -249,10 +257,31 @@ impl<'w> Resolver<'w> {
     /// on. The caller notes either the result itself (when it is cached) or these dependencies in
     /// the enclosing frame.
     fn tracked<T>(&mut self, compute: impl FnOnce(&mut Self) -> T) -> (T, Arc<[Dep]>) {
-        self.deps.borrow_mut().push(DepFrame::default());
+        self.open_frame();
         let result = compute(self);
-        let deps = self.deps.borrow_mut().pop().unwrap_or_default();
-        (result, self.workspace.shared_deps(deps.list))
+        let frame = self.deps.borrow_mut().pop().unwrap_or_default();
+        let deps = self.workspace.shared_deps(&frame.list);
+        self.recycle(frame);
+        (result, deps)
+    }
+
+    /// Opens a dependency frame for a computation (or verification) that begins.
+    fn open_frame(&self) {
+        let frame = self.spare_frames.borrow_mut().pop().unwrap_or_default();
+        self.deps.borrow_mut().push(frame);
+    }
+
+    /// Closes the innermost dependency frame, dropping what it recorded.
+    fn close_frame(&self) {
+        if let Some(frame) = self.deps.borrow_mut().pop() {
+            self.recycle(frame);
+        }
+    }
+
+    fn recycle(&self, mut frame: DepFrame) {
+        frame.list.clear();
+        frame.seen.clear();
+        self.spare_frames.borrow_mut().push(frame);
     }
 
     /// Runs `compute` with nothing in progress, at depth 0 and in shallow mode: call-site searches
@@ -304,7 +333,7 @@ impl<'w> Resolver<'w> {
             return false;
         }
         // What verification computes again is not read by the computation in progress.
-        self.deps.borrow_mut().push(DepFrame::default());
+        self.open_frame();
         self.verify_depth += 1;
         self.deep_verifications += 1;
         let mut durable = true;
@@ -321,7 +350,7 @@ impl<'w> Resolver<'w> {
             }
         });
         self.verify_depth -= 1;
-        self.deps.borrow_mut().pop();
+        self.close_frame();
         self.verifying.remove(node);
         if holds {
             cache.mark_verified(node, durable);
@@ -656,7 +685,11 @@ impl<'w> Resolver<'w> {
                 values.extend(self.resolve_qualified(&format!("{module}.{name}")));
             }
         }
-        values.push(Value::Qualified(format!("builtins.{name}").into()));
+        let builtin = self
+            .builtins
+            .entry(name)
+            .or_insert_with(|| format!("builtins.{name}").into());
+        values.push(Value::Qualified(builtin.clone()));
         values
     }
 
@@ -1142,12 +1175,12 @@ impl<'w> Resolver<'w> {
             // the list of parts. Listed in full: a gathering reads many parts, and a part that
             // comes out the same must not make the whole stale.
             let mut deps = vec![Dep::CallsNamed(name)];
-            self.deps.borrow_mut().push(DepFrame::default());
+            self.open_frame();
             for (file, calls) in workspace.calls_named_by_file(&name) {
                 parts.push(self.call_targets_in(name, file, calls));
                 deps.push(Dep::Result(Node::CallTargetsIn(name, file)));
             }
-            self.deps.borrow_mut().pop();
+            self.close_frame();
             let parts = CallTargetParts::from(parts);
             self.workspace
                 .cache()

@@ -246,8 +246,8 @@ impl Workspace {
     }
 
     /// The dependencies of a computation as stored with its result, shared when they are common.
-    pub(crate) fn shared_deps(&self, deps: Vec<Dep>) -> Arc<[Dep]> {
-        match deps.as_slice() {
+    pub(crate) fn shared_deps(&self, deps: &[Dep]) -> Arc<[Dep]> {
+        match deps {
             [] => self.no_deps.clone(),
             [Dep::File(file)] => match self.single_file_deps.get(file.index()) {
                 Some(shared) => shared.clone(),

@@ -92,13 +92,14 @@ impl ParsedFile {
         while !self.text.is_char_boundary(end) {
             end += 1;
         }
-        let index = self.line_index.take();
-        let point_at = |offset: usize| match &index {
-            Some(index) => point_in(index, offset),
-            None => point_at(&self.text, offset),
-        };
-        let start_position = point_at(start);
-        let old_end_position = point_at(end);
+        // Open documents have the index of the text before the edit already (positions were
+        // converted with it); the text changes, so it goes.
+        let index = self
+            .line_index
+            .take()
+            .unwrap_or_else(|| LineIndex::new(&self.text));
+        let start_position = point_in(&index, start);
+        let old_end_position = point_in(&index, end);
         let new_end_position = point_after(start_position, &edit.new_text);
         self.text.replace_range(start..end, &edit.new_text);
         let new_end = start + edit.new_text.len();
@@ -164,17 +165,17 @@ fn point_after(start: Point, inserted: &str) -> Point {
     }
 }
 
-/// The point of `offset`, counting lines (when no line index is at hand).
-fn point_at(text: &str, offset: usize) -> Point {
-    let before = &text.as_bytes()[..offset];
-    let row = memchr::memchr_iter(b'\n', before).count();
-    let column = offset - memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
-    Point { row, column }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The point of `offset`, counting lines: what the index must agree with.
+    fn point_at(text: &str, offset: usize) -> Point {
+        let before = &text.as_bytes()[..offset];
+        let row = memchr::memchr_iter(b'\n', before).count();
+        let column = offset - memchr::memrchr(b'\n', before).map_or(0, |newline| newline + 1);
+        Point { row, column }
+    }
 
     #[test]
     fn broken_code_still_parses() {

@@ -1050,6 +1050,13 @@ impl<'w> Resolver<'w> {
             let mut values = ValueSet::default();
             let cache_arguments = sites.len() >= MANY_CALL_SITES;
             for &(site_file, call, implicit_first) in sites.iter() {
+                // What the remaining sites pass cannot change a full set: stopping here gives the
+                // same values, and the result depends only on the sites read (a change of those
+                // computes it again). A parameter of `PreTrainedModel` with 608 call sites is
+                // full after a few dozen, and an edit of its file verified all of them.
+                if values.is_full() {
+                    break;
+                }
                 let position = (index as usize).checked_sub(usize::from(implicit_first));
                 let position = position.filter(|_| kind != ParamKind::KeywordOnly);
                 let keyword = (kind != ParamKind::PositionalOnly).then_some(name);
@@ -1399,5 +1406,69 @@ pub(crate) fn reaching_bindings(
         // From outside, conditional bindings after the last unconditional one may also have run.
         (None, Some(start)) => before[start..].to_vec(),
         (_, None) => before,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use brine_facts::{lower_text, FunctionId};
+
+    use super::*;
+
+    /// A workspace of `lib.py`, whose first function's parameter is passed a distinct string by
+    /// each of `sites` files.
+    fn many_distinct_callers(sites: usize, first: &str) -> Workspace {
+        let lib = "def load(path):\n    return path\n";
+        let files = std::iter::once(("lib.py".to_owned(), lib.to_owned()))
+            .chain((0..sites).map(|i| {
+                let passed = if i == 0 {
+                    first.to_owned()
+                } else {
+                    format!("'m{i}.pt'")
+                };
+                (
+                    format!("m{i}.py"),
+                    format!("from lib import load\nload({passed})\n"),
+                )
+            }))
+            .map(|(path, text)| (path, Arc::new(lower_text(&text))))
+            .collect();
+        Workspace::new(files, [])
+    }
+
+    /// The values of `load`'s parameter, and how many call sites its cached result read.
+    fn parameter_and_sites_read(workspace: &Workspace) -> (ValueSet, usize) {
+        let lib = workspace.file_id("lib.py").expect("lib.py");
+        let values = Resolver::new(workspace).param_values(lib, FunctionId(0), 0);
+        let key = Node::Resolved(Key::Param(lib, FunctionId(0), 0), false);
+        let stamp = workspace.cache().stamp(&key).expect("cached");
+        let sites_read = stamp
+            .deps
+            .iter()
+            .filter(|dep| matches!(dep, Dep::Result(Node::Resolved(Key::Argument(..), _))))
+            .count();
+        (values, sites_read)
+    }
+
+    /// Once a parameter's values are full (`ValueSet::MAX` of them and unknown), what further sites
+    /// pass cannot change them: they are not read, and the result does not depend on them.
+    #[test]
+    fn a_full_parameter_reads_no_more_call_sites() {
+        const SITES: usize = 60;
+        let (values, sites_read) =
+            parameter_and_sites_read(&many_distinct_callers(SITES, "'m0.pt'"));
+        assert!(values.is_full());
+        assert_eq!(values.iter().count(), ValueSet::MAX + 1);
+        assert!(
+            sites_read <= ValueSet::MAX + 1,
+            "{sites_read} of {SITES} sites read"
+        );
+
+        // The same values as a gathering of every site: the first site decides what is kept.
+        let (other, _) = parameter_and_sites_read(&many_distinct_callers(SITES, "'first.pt'"));
+        assert!(other.iter().any(|v| v.as_str() == Some("first.pt")));
+        assert!(!other.iter().any(|v| v.as_str() == Some("m0.pt")));
     }
 }

@@ -93,6 +93,12 @@ impl ValueSet {
         }
     }
 
+    /// True when no push can change the set any more: it holds [`ValueSet::MAX`] values, one of
+    /// them unknown.
+    pub fn is_full(&self) -> bool {
+        self.0.len() >= Self::MAX && self.has_unknown()
+    }
+
     pub fn iter(&self) -> std::slice::Iter<'_, Value> {
         self.0.iter()
     }

@@ -1,9 +1,10 @@
 //! The workspace's cache of resolution results, and how results are kept across edits.
 //!
-//! Every result records what it read: the facts of files and the call index directly
-//! ([`Dep::File`], [`Dep::CallsNamed`]), and other cached results by name ([`Dep::Result`]). An edit
-//! marks the edited file (and the callee names whose number of calls changed) as changed at a new
-//! revision and visits nothing else. When a result is read at a later revision, the resolver
+//! Every result records what it read: the facts of files, what a module or class body declares a
+//! name to be, and the call index directly ([`Dep::File`], [`Dep::Declared`], [`Dep::CallsNamed`]),
+//! and other cached results by name ([`Dep::Result`]). An edit marks the edited file, the names
+//! whose declarations it changed (`brine_facts::DeclarationsChange`) and the callee names whose
+//! number of calls changed as changed at a new revision, and visits nothing else. When a result is read at a later revision, the resolver
 //! verifies it ("red-green", as salsa and rust-analyzer do): its direct reads must be unchanged, and
 //! every result it read must be unchanged too, which the resolver checks in the same way and, for a
 //! result that did read the edit, by computing it again. A result computed again that comes out
@@ -22,7 +23,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use brine_facts::{FunctionId, Name};
+use brine_facts::{DeclarationsChange, FunctionId, Name, ScopeId};
 use dashmap::mapref::entry::Entry as Slot;
 use dashmap::DashMap;
 use rustc_hash::{FxBuildHasher, FxHashMap};
@@ -36,6 +37,10 @@ use crate::workspace::{CallTarget, CallTargetParts, FileId};
 pub(crate) enum Dep {
     /// The facts of a file.
     File(FileId),
+    /// The declarations of a name in the module or a class body of a file, and the file's
+    /// declared shape (see `brine_facts::DeclarationsChange`): what that scope binds the name to.
+    /// An edit inside a function body leaves them unchanged.
+    Declared(FileId, ScopeId, Name),
     /// The set of calls whose callee's last name is this (the call-site index).
     CallsNamed(Name),
     /// Another cached result: this one holds while that one comes out the same.
@@ -218,6 +223,13 @@ struct Revisions {
     calls_named: FxHashMap<Name, u32>,
     /// Per file, whether it was ever edited (durable results read none of these).
     edited: Vec<bool>,
+    /// Per file, the revision of the last change of its declared shape, and whether it ever
+    /// changed (a result that read only declarations stays durable until they change).
+    shapes: Vec<u32>,
+    shape_edited: Vec<bool>,
+    /// Per declared name of a file's scope, the revision of its last change, for the names that
+    /// ever changed.
+    declared_names: FxHashMap<(FileId, ScopeId, Name), u32>,
     /// The last revision at which something a durable result may read changed: a file edited
     /// for the first time, or the number of calls of a name.
     durable_changed_at: u32,
@@ -228,6 +240,11 @@ impl Revisions {
     fn unchanged_since(&self, dep: &Dep, at: u32) -> bool {
         let changed_at = match dep {
             Dep::File(file) => self.files.get(file.index()).copied().unwrap_or(0),
+            Dep::Declared(file, scope, name) => {
+                let shape = self.shapes.get(file.index()).copied().unwrap_or(0);
+                let declared = self.declared_names.get(&(*file, *scope, *name));
+                shape.max(declared.copied().unwrap_or(0))
+            }
             Dep::CallsNamed(name) => self.calls_named.get(name).copied().unwrap_or(0),
             Dep::Result(_) => 0,
             // Any change of code at all.
@@ -241,6 +258,14 @@ impl Revisions {
     fn durable_read(&self, dep: &Dep) -> bool {
         match dep {
             Dep::File(file) => !self.edited.get(file.index()).copied().unwrap_or(false),
+            Dep::Declared(file, scope, name) => {
+                !self
+                    .shape_edited
+                    .get(file.index())
+                    .copied()
+                    .unwrap_or(false)
+                    && !self.declared_names.contains_key(&(*file, *scope, *name))
+            }
             Dep::CallsNamed(_) | Dep::Result(_) => true,
             Dep::Anything => false,
         }
@@ -261,6 +286,18 @@ impl Revisions {
             .iter()
             .all(|dep| self.unchanged_since(dep, stamp.verified_at))
     }
+}
+
+/// Records that `file` changed at revision `now` in `revisions` (per file) and `edited`; returns
+/// whether this was its first change.
+fn mark_changed(revisions: &mut Vec<u32>, edited: &mut Vec<bool>, file: FileId, now: u32) -> bool {
+    let index = file.index();
+    if revisions.len() <= index {
+        revisions.resize(index + 1, 0);
+        edited.resize(index + 1, false);
+    }
+    revisions[index] = now;
+    !std::mem::replace(&mut edited[index], true)
 }
 
 /// After this many changes of code, results whose direct reads changed and that were not verified
@@ -290,26 +327,43 @@ impl ResultCache {
         self.revisions.current
     }
 
-    /// Marks a file, and the callee names whose calls in it changed in number, as changed at a new
-    /// revision. Nothing else is visited: results are verified when read.
-    pub fn file_changed(&mut self, file: FileId, names: impl IntoIterator<Item = Name>) {
+    /// Marks a file, the declarations of it that changed, and the callee names whose calls in it
+    /// changed in number, as changed at a new revision. Nothing else is visited: results are
+    /// verified when read.
+    pub fn file_changed(
+        &mut self,
+        file: FileId,
+        declarations: &DeclarationsChange,
+        names: impl IntoIterator<Item = Name>,
+    ) {
         let revisions = &mut self.revisions;
         revisions.current += 1;
         let now = revisions.current;
-        if revisions.files.len() <= file.index() {
-            revisions.files.resize(file.index() + 1, 0);
-        }
-        revisions.files[file.index()] = now;
-        if revisions.edited.len() <= file.index() {
-            revisions.edited.resize(file.index() + 1, false);
-        }
-        let first_edit = !std::mem::replace(&mut revisions.edited[file.index()], true);
+        let first_edit = mark_changed(&mut revisions.files, &mut revisions.edited, file, now);
+        let first_declarations_change = match declarations {
+            DeclarationsChange::Same => false,
+            DeclarationsChange::Everything => mark_changed(
+                &mut revisions.shapes,
+                &mut revisions.shape_edited,
+                file,
+                now,
+            ),
+            DeclarationsChange::Names(declared) => {
+                let mut first = false;
+                for &(scope, name) in declared {
+                    first |= (revisions.declared_names)
+                        .insert((file, scope, name), now)
+                        .is_none();
+                }
+                first
+            }
+        };
         let mut calls_changed = false;
         for name in names {
             revisions.calls_named.insert(name, now);
             calls_changed = true;
         }
-        if first_edit || calls_changed {
+        if first_edit || first_declarations_change || calls_changed {
             revisions.durable_changed_at = now;
         }
         // The caller sweeps when it is idle (`sweep_if_due`); one that never does still gets

@@ -227,6 +227,15 @@ impl<'w> Resolver<'w> {
         &self.workspace.file(file).facts
     }
 
+    /// A file's facts, of which the computation in progress reads only what `scope` (the module
+    /// or a class body) declares `name` to be (see `brine_facts::DeclarationsChange`). That read
+    /// holds across an edit inside a function body: the importers of `PreTrainedModel` are not
+    /// verified again at every keystroke in `modeling_utils.py`.
+    fn declared(&self, file: FileId, scope: ScopeId, name: Name) -> &'w FileFacts {
+        self.note(Dep::Declared(file, scope, name));
+        &self.workspace.file(file).facts
+    }
+
     /// Records that the computation in progress depends on `dep`.
     fn note(&self, dep: Dep) {
         if let Some(frame) = self.deps.borrow_mut().last_mut() {
@@ -695,8 +704,15 @@ impl<'w> Resolver<'w> {
 
     pub(crate) fn eval_binding(&mut self, file: FileId, binding: BindingId) -> ValueSet {
         self.guarded(Key::Binding(file, binding), |this| {
-            let facts = this.facts(file);
-            match &facts.binding(binding).kind {
+            let unread = &this.workspace.file(file).facts;
+            let data = unread.binding(binding);
+            // What a `class`, `def` or `import` of the module or a class body binds is one of
+            // the file's declarations; any other binding is read from its code.
+            let facts = match unread.declaring_scope(binding) {
+                Some(scope) => this.declared(file, scope, data.name),
+                None => this.facts(file),
+            };
+            match &data.kind {
                 BindingKind::Import(import) => this.resolve_import(file, facts.import(*import)),
                 BindingKind::Value(expr) => this.eval(file, *expr),
                 BindingKind::Unpacked { value, index } => this
@@ -781,8 +797,8 @@ impl<'w> Resolver<'w> {
     fn module_member(&mut self, file: FileId, name: Name) -> ValueSet {
         self.guarded(Key::Member(file, name), |this| {
             this.workspace.demand(|| Demand::InFile(file, name));
-            let facts = this.facts(file);
             let scope = FileFacts::MODULE_SCOPE;
+            let facts = this.declared(file, scope, name);
             if facts.scope_names(scope).contains_key(name) {
                 let mut values = ValueSet::default();
                 for binding in reaching_bindings(facts, scope, name, None) {
@@ -852,11 +868,14 @@ impl<'w> Resolver<'w> {
         // Cached: model classes read their bases' members, and an edit inside a method of the base
         // leaves them the same, so what read them holds (see `crate::cache`).
         self.guarded(Key::ClassMember(file, class, attr, on_instance), |this| {
-            let facts = this.facts(file);
+            // What the class body declares `attr` to be; the writes to `self.attr` and the bases
+            // read the code.
+            let unread = &this.workspace.file(file).facts;
+            let scope = unread.class(class).scope;
+            let facts = this.declared(file, scope, attr);
             let at = || facts.class(class).name_range.start;
             this.workspace
                 .demand(|| Demand::ClassMember(file, at(), attr));
-            let scope = facts.class(class).scope;
             let mut values = ValueSet::default();
             if facts.scope_names(scope).contains_key(attr) {
                 for binding in reaching_bindings(facts, scope, attr, None) {

@@ -179,6 +179,7 @@ impl Workspace {
             return FactsChange::Moved;
         }
         let new = self.files[id.index()].facts.clone();
+        let declarations = old.declarations_change(&new);
         // Most changes of code keep every call with its callee's name (a keystroke in a name that
         // is not called, in a string, in an argument): the index of calls by name, whose lists
         // of common names run long, stays as it is.
@@ -187,7 +188,7 @@ impl Workspace {
                 .call_ids()
                 .all(|call| old.callee_name(call) == new.callee_name(call));
         if same_callees {
-            self.cache.file_changed(id, []);
+            self.cache.file_changed(id, &declarations, []);
             return FactsChange::Changed;
         }
         let old_counts = call_counts(&old);
@@ -213,7 +214,7 @@ impl Workspace {
             .filter(|name| old_counts.get(*name) != new_counts.get(*name))
             .map(|name| brine_facts::intern(name))
             .collect();
-        self.cache.file_changed(id, renamed);
+        self.cache.file_changed(id, &declarations, renamed);
         FactsChange::Changed
     }
 

@@ -301,3 +301,69 @@ fn a_parameter_with_many_call_sites_is_gathered_from_cached_parts() {
     assert_eq!(report, codes(&build(&texts)));
     assert_eq!(report[0].1, ["BRN102:warning"]);
 }
+
+/// What other modules read of a module is, mostly, what its module and class bodies declare: which
+/// names they bind to a class, a function or an import (`brine_facts::DeclarationsChange`). Those
+/// reads depend on the declarations of each name, not on the whole file: an edit inside a method
+/// of the base leaves them holding without a computation, and every edit that does change a
+/// declaration (a new or renamed name, an import that names something else, a conditional
+/// binding, a name rebound through `global`, a new class) reaches what read it.
+#[test]
+fn declarations_are_read_name_by_name() {
+    let base = "import torch\nfrom pickle import loads as decode\nclass Base:\n    from pickle import load\n    def helper(self):\n        y = 1\n        return y\ndef read(data):\n    return decode(data)\n";
+    let model = "from base import Base, decode\nclass Model(Base):\n    pass\ndecode(blob)\nModel.load(f)\n";
+    let mut files = vec![("base.py", base), ("model.py", model)];
+    let mut live = workspace(&files);
+    assert_eq!(
+        codes(&live)[1].1,
+        ["BRN101:warning", "BRN101:warning"],
+        "pickle.loads and pickle.load, declared in base.py"
+    );
+    let computations = |live: &Workspace| computations_of_check(live, FileId(1));
+    let warm = computations(&live);
+
+    // A changed value inside a method keeps every declaration: model.py's check computes nothing
+    // again (it computed `Base`, `decode` and `Base.load` again when they read the whole file).
+    let body_edit = base.replace("y = 1", "y = 2");
+    files[0].1 = &body_edit;
+    live.replace_facts(FileId(0), Arc::new(lower_text(&body_edit)));
+    assert_eq!(
+        computations(&live),
+        warm,
+        "computations after an edit inside a method"
+    );
+    let after_body_edit = codes(&live);
+    assert_eq!(after_body_edit, codes(&workspace(&files)));
+
+    // Edits that change declarations, each checked against a fresh workspace by `edit`.
+    let safe_import = body_edit.replace("from pickle import loads", "from json import loads");
+    let report = edit(&mut live, &mut files, 0, &safe_import);
+    assert_ne!(report, after_body_edit, "decode is json.loads now");
+    let renamed = safe_import.replace("def read(data)", "def decode(data)");
+    edit(&mut live, &mut files, 0, &renamed);
+    let conditional = renamed.replace(
+        "def decode(data)",
+        "if torch:\n    from pickle import loads as decode\ndef read(data)",
+    );
+    edit(&mut live, &mut files, 0, &conditional);
+    let through_global = conditional.replace(
+        "        y = 2\n",
+        "        global decode\n        from pickle import loads as decode\n        y = 2\n",
+    );
+    edit(&mut live, &mut files, 0, &through_global);
+    let new_class = through_global.replace("class Base:", "class Other:\n    pass\nclass Base:");
+    edit(&mut live, &mut files, 0, &new_class);
+    let member_renamed = new_class.replace(
+        "from pickle import load\n",
+        "from pickle import load as fetch\n",
+    );
+    let report = edit(&mut live, &mut files, 0, &member_renamed);
+    assert_eq!(
+        report[1].1.len(),
+        1,
+        "Model.load is unknown now: {report:?}"
+    );
+    // And back to the start, one step.
+    let report = edit(&mut live, &mut files, 0, base);
+    assert_eq!(report[1].1.len(), 2);
+}

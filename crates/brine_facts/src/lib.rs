@@ -10,6 +10,7 @@
 //! - Facts say what the code *is*, never what it means: no name is resolved here, no rule is known.
 //!   Resolution (imports, constants, library names) lives in `brine_analysis`.
 
+mod declarations;
 mod facts;
 mod lower;
 mod names;
@@ -17,6 +18,7 @@ mod positions;
 mod range_table;
 mod suppression;
 
+pub use declarations::{is_declaration, DeclarationsChange};
 pub use facts::*;
 pub use lower::{lower, lower_moved, lower_reusing, lower_text, StatementChunks, MAX_EXPR_DEPTH};
 pub use names::{intern, interned};

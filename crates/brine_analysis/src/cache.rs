@@ -390,6 +390,15 @@ impl ResultCache {
         stamp.durable && stamp.verified_at >= self.revisions.durable_changed_at
     }
 
+    /// Whether `file` was ever edited.
+    pub fn edited(&self, file: FileId) -> bool {
+        self.revisions
+            .edited
+            .get(file.index())
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// Whether a result that read `dep` directly can be durable, as far as that read goes.
     pub fn durable_read(&self, dep: &Dep) -> bool {
         self.revisions.durable_read(dep)

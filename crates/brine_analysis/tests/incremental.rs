@@ -322,8 +322,20 @@ fn declarations_are_read_name_by_name() {
     let computations = |live: &Workspace| computations_of_check(live, FileId(1));
     let warm = computations(&live);
 
-    // A changed value inside a method keeps every declaration: model.py's check computes nothing
-    // again (it computed `Base`, `decode` and `Base.load` again when they read the whole file).
+    // Until its first edit, a read of base.py's declarations is recorded as a read of the file:
+    // the first edit computes again what read it.
+    let first_edit = base.replace("y = 1", "y = 3");
+    files[0].1 = &first_edit;
+    live.replace_facts(FileId(0), Arc::new(lower_text(&first_edit)));
+    assert!(
+        computations(&live) > warm,
+        "`Base` and `decode` are computed again"
+    );
+    assert_eq!(computations(&live), warm);
+
+    // From then on, a changed value inside a method keeps every declaration: model.py's check
+    // computes nothing again (it computed `Base`, `decode` and `Base.load` again when they read
+    // the whole file).
     let body_edit = base.replace("y = 1", "y = 2");
     files[0].1 = &body_edit;
     live.replace_facts(FileId(0), Arc::new(lower_text(&body_edit)));

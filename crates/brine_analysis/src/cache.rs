@@ -4,8 +4,9 @@
 //! name to be, and the call index directly ([`Dep::File`], [`Dep::Declared`], [`Dep::CallsNamed`]),
 //! and other cached results by name ([`Dep::Result`]). An edit marks the edited file, the names
 //! whose declarations it changed (`brine_facts::DeclarationsChange`) and the callee names whose
-//! number of calls changed as changed at a new revision, and visits nothing else. When a result is read at a later revision, the resolver
-//! verifies it ("red-green", as salsa and rust-analyzer do): its direct reads must be unchanged, and
+//! number of calls changed as changed at a new revision, and visits nothing else. When a result is
+//! read at a later revision, the resolver verifies it ("red-green", as salsa and rust-analyzer
+//! do): its direct reads must be unchanged, and
 //! every result it read must be unchanged too, which the resolver checks in the same way and, for a
 //! result that did read the edit, by computing it again. A result computed again that comes out
 //! equal keeps the revision it last *changed* at, so what was computed from it still holds. That

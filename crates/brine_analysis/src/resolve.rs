@@ -244,6 +244,20 @@ impl<'w> Resolver<'w> {
         &self.workspace.file(file).facts
     }
 
+    /// A file's facts, for evaluating `binding`: what a `class`, `def` or `import` of the module
+    /// or a class body binds is one of the file's declarations (see [`Self::declared`]); any
+    /// other binding is read from the code. Files never edited skip the lookup of the binding's
+    /// scope: their reads are of the whole file anyway.
+    fn binding_facts(&self, file: FileId, binding: BindingId) -> &'w FileFacts {
+        let facts = &self.workspace.file(file).facts;
+        if self.workspace.cache().edited(file) {
+            if let Some(scope) = facts.declaring_scope(binding) {
+                return self.declared(file, scope, facts.binding(binding).name);
+            }
+        }
+        self.facts(file)
+    }
+
     /// Records that the computation in progress depends on `dep`.
     fn note(&self, dep: Dep) {
         if let Some(frame) = self.deps.borrow_mut().last_mut() {
@@ -712,15 +726,8 @@ impl<'w> Resolver<'w> {
 
     pub(crate) fn eval_binding(&mut self, file: FileId, binding: BindingId) -> ValueSet {
         self.guarded(Key::Binding(file, binding), |this| {
-            let unread = &this.workspace.file(file).facts;
-            let data = unread.binding(binding);
-            // What a `class`, `def` or `import` of the module or a class body binds is one of
-            // the file's declarations; any other binding is read from its code.
-            let facts = match unread.declaring_scope(binding) {
-                Some(scope) => this.declared(file, scope, data.name),
-                None => this.facts(file),
-            };
-            match &data.kind {
+            let facts = this.binding_facts(file, binding);
+            match &facts.binding(binding).kind {
                 BindingKind::Import(import) => this.resolve_import(file, facts.import(*import)),
                 BindingKind::Value(expr) => this.eval(file, *expr),
                 BindingKind::Unpacked { value, index } => this

@@ -136,7 +136,7 @@ impl FileFacts {
 
 /// True for the kinds of binding whose value is read from the declarations: a `class`, a `def`,
 /// an `import`.
-pub fn is_declaration(kind: &BindingKind) -> bool {
+fn is_declaration(kind: &BindingKind) -> bool {
     matches!(
         kind,
         BindingKind::Class(_) | BindingKind::Function(_) | BindingKind::Import(_)

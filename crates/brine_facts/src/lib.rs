@@ -18,7 +18,7 @@ mod positions;
 mod range_table;
 mod suppression;
 
-pub use declarations::{is_declaration, DeclarationsChange};
+pub use declarations::DeclarationsChange;
 pub use facts::*;
 pub use lower::{lower, lower_moved, lower_reusing, lower_text, StatementChunks, MAX_EXPR_DEPTH};
 pub use names::{intern, interned};
